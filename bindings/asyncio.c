@@ -1,0 +1,358 @@
+/*
+** asyncio.c -- the C half of the `asyncio` module (require "aiolua.asyncio"):
+** run, create_task, sleep, Future, current_task, all_tasks, the loop object
+** and its call_soon/call_later/call_at handles.  The combinators (gather,
+** wait_for, TaskGroup...) are in asyncio.lua, built on these.
+*/
+#include <stdio.h>
+#include <string.h>
+#include "internal.h"
+
+#define LOOP_MT "aiolua.Loop"
+#define HANDLE_MT "aiolua.Handle"
+
+static int l_run(lua_State *L) {
+  luaL_checkany(L, 1);
+  return aiolua__run_main(L, lua_gettop(L) - 1, 0);
+}
+
+static void check_running(lua_State *L) {
+  aiolua_runtime_t *rt = aiolua__rt(L);
+  if (!rt->running && !rt->current)
+    aiolua_error(L, "RuntimeError", "no running event loop");
+}
+
+/* create_task(coro [, opts]) or create_task(fn, ...) */
+static int l_create_task(lua_State *L) {
+  check_running(L);
+  int nargs = lua_gettop(L) - 1;
+  int opts = 0;
+  if (aiolua__iscoro(L, 1) || aiolua_tofuture(L, 1)) {
+    if (lua_istable(L, 2)) opts = 2;
+    lua_settop(L, 1);
+    nargs = 0;
+  }
+  if (opts) {
+    lua_pushvalue(L, opts);
+    lua_insert(L, 1);                    /* stack: opts, coro */
+  }
+  aiolua__task_new(L, nargs);            /* stack: [opts,] task */
+  if (opts && lua_getfield(L, 1, "name") != LUA_TNIL) {
+    luaL_tolstring(L, -1, NULL);
+    aiolua__setextra(L, -3, "name");
+  }
+  lua_settop(L, opts ? 2 : 1);
+  return 1;
+}
+
+/* sleep(delay, ...) -> a sleep future resolving to ... */
+static int l_sleep(lua_State *L) {
+  double delay = luaL_checknumber(L, 1);
+  int n = lua_gettop(L) - 1;
+  aiolua_sleep_t *s = (aiolua_sleep_t *)aiolua__future_new(
+      L, KIND_SLEEP, sizeof(aiolua_sleep_t), FUTURE_NUV);
+  s->delay = delay;
+  s->timer.idx = -1;
+  s->fut.nres = n;
+  if (n == 1) {
+    lua_pushvalue(L, 2);
+    lua_setiuservalue(L, -2, UV_RESULT);
+  } else if (n > 1) {
+    lua_createtable(L, n, 0);
+    for (int i = 1; i <= n; i++) {
+      lua_pushvalue(L, i + 1);
+      lua_rawseti(L, -2, i);
+    }
+    lua_setiuservalue(L, -2, UV_RESULT);
+  }
+  return 1;
+}
+
+static int l_future(lua_State *L) {
+  aiolua__future_new(L, KIND_FUTURE, sizeof(aiolua_future_t), FUTURE_NUV);
+  return 1;
+}
+
+static int l_current_task(lua_State *L) {
+  aiolua_runtime_t *rt = aiolua__rt(L);
+  if (rt->current) aiolua__pushtask(L, rt->current); else lua_pushnil(L);
+  return 1;
+}
+
+static int l_isfuture(lua_State *L) {
+  lua_pushboolean(L, aiolua_tofuture(L, 1) != NULL);
+  return 1;
+}
+
+static int l_iscoroutine(lua_State *L) {
+  lua_pushboolean(L, aiolua__iscoro(L, 1));
+  return 1;
+}
+
+/* ---- handles: call_soon, call_later, call_at -------------------------- */
+
+typedef struct handle {
+  aiolua_timer_t timer;
+  aiolua_runtime_t *rt;
+  int cancelled, anchor;
+} handle_t;
+
+/* Runs a handle's callback: uservalue 1 = {fn, args..., n=}. */
+static int handle_run(lua_State *L) {
+  handle_t *h = luaL_checkudata(L, 1, HANDLE_MT);
+  if (h->cancelled) return 0;
+  h->cancelled = 1;                      /* a handle runs once */
+  lua_getiuservalue(L, 1, 1);
+  lua_getfield(L, 2, "n");
+  int n = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  luaL_checkstack(L, n + 1, "too many arguments");
+  for (int i = 1; i <= n + 1; i++) lua_rawgeti(L, 2, i);
+  lua_call(L, n, 0);
+  return 0;
+}
+
+static void handle_unanchor(lua_State *L, handle_t *h) {
+  if (h->anchor == LUA_NOREF) return;
+  luaL_unref(L, LUA_REGISTRYINDEX, h->anchor);
+  h->anchor = LUA_NOREF;
+}
+
+/* [handle] -> [] : queues the handle's callback. */
+static void handle_queue(lua_State *L) {
+  lua_pushcfunction(L, handle_run);
+  lua_insert(L, -2);
+  aiolua__rq_push_call(L, 1);
+}
+
+static void handle_fire(aiolua_runtime_t *rt, aiolua_timer_t *t) {
+  handle_t *h = (handle_t *)t;
+  lua_State *L = rt->L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->anchor);
+  handle_unanchor(L, h);
+  handle_queue(L);
+}
+
+/* [fn, args...] at `first`.. -> [handle] */
+static handle_t *new_handle(lua_State *L, int first) {
+  luaL_checktype(L, first, LUA_TFUNCTION);
+  int n = lua_gettop(L) - first;
+  handle_t *h = lua_newuserdatauv(L, sizeof *h, 1);
+  memset(h, 0, sizeof *h);
+  h->rt = aiolua__rt(L);
+  h->timer.idx = -1;
+  h->anchor = LUA_NOREF;
+  luaL_setmetatable(L, HANDLE_MT);
+  lua_createtable(L, n + 1, 1);
+  for (int i = 0; i <= n; i++) {
+    lua_pushvalue(L, first + i);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_pushinteger(L, n);
+  lua_setfield(L, -2, "n");
+  lua_setiuservalue(L, -2, 1);
+  return h;
+}
+
+static int l_call_soon(lua_State *L) {
+  new_handle(L, 2);
+  lua_pushvalue(L, -1);
+  handle_queue(L);
+  return 1;
+}
+
+static handle_t *call_later(lua_State *L, double delay) {
+  handle_t *h = new_handle(L, 3);
+  lua_pushvalue(L, -1);
+  h->anchor = luaL_ref(L, LUA_REGISTRYINDEX);
+  h->timer.fire = handle_fire;
+  aiolua__timer_start(h->rt, &h->timer, aiolua__ms(delay));
+  return h;
+}
+
+static double loop_time(void) { return (double)uv_hrtime() / 1e9; }
+
+static int l_call_later(lua_State *L) {
+  call_later(L, luaL_checknumber(L, 2));
+  return 1;
+}
+
+static int l_call_at(lua_State *L) {
+  call_later(L, luaL_checknumber(L, 2) - loop_time());
+  return 1;
+}
+
+static int l_handle_cancel(lua_State *L) {
+  handle_t *h = luaL_checkudata(L, 1, HANDLE_MT);
+  h->cancelled = 1;
+  aiolua__timer_stop(h->rt, &h->timer);
+  handle_unanchor(L, h);
+  return 0;
+}
+
+static int l_handle_cancelled(lua_State *L) {
+  lua_pushboolean(L, ((handle_t *)luaL_checkudata(L, 1, HANDLE_MT))->cancelled);
+  return 1;
+}
+
+static int l_handle_when(lua_State *L) {
+  handle_t *h = luaL_checkudata(L, 1, HANDLE_MT);
+  lua_pushnumber(L, loop_time() +
+                        ((double)h->timer.when - (double)uv_now(h->rt->loop)) / 1e3);
+  return 1;
+}
+
+/* ---- the loop object --------------------------------------------------- */
+
+typedef struct loop { int closed; } loop_t;
+
+static loop_t *checkloop(lua_State *L) {
+  return luaL_checkudata(L, 1, LOOP_MT);
+}
+
+static int new_loop(lua_State *L) {
+  loop_t *lp = lua_newuserdatauv(L, sizeof *lp, 0);
+  lp->closed = 0;
+  luaL_setmetatable(L, LOOP_MT);
+  return 1;
+}
+
+/* The loop of the current run (registry "aiolua.loop"), made on demand. */
+static void push_current_loop(lua_State *L) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, "aiolua.loop") == LUA_TNIL) {
+    lua_pop(L, 1);
+    new_loop(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "aiolua.loop");
+  }
+}
+
+static int l_get_running_loop(lua_State *L) {
+  check_running(L);
+  push_current_loop(L);
+  return 1;
+}
+
+static int l_new_event_loop(lua_State *L) { return new_loop(L); }
+
+/* loop:run_until_complete(aw) */
+static int l_run_until_complete(lua_State *L) {
+  loop_t *lp = checkloop(L);
+  luaL_checkany(L, 2);
+  if (lp->closed)
+    return aiolua_error(L, "RuntimeError", "Event loop is closed");
+  lua_settop(L, 2);
+  lua_getfield(L, LUA_REGISTRYINDEX, "aiolua.loop");
+  lua_pushvalue(L, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, "aiolua.loop");  /* stack: loop, aw, prev */
+  lua_insert(L, 1);
+  int n;
+  if (aiolua_tofuture(L, 3)) {           /* a future: a task awaiting it */
+    lua_pushcfunction(L, aiolua__await);
+    lua_insert(L, 3);
+    n = aiolua__run_main(L, 1, 1);
+  } else {
+    n = aiolua__run_main(L, 0, 1);
+  }
+  lua_pushvalue(L, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, "aiolua.loop");
+  return n;
+}
+
+static int l_loop_close(lua_State *L) {
+  loop_t *lp = checkloop(L);
+  aiolua_runtime_t *rt = aiolua__rt(L);
+  if (rt->running || rt->current) {
+    lua_getfield(L, LUA_REGISTRYINDEX, "aiolua.loop");
+    if (lua_rawequal(L, -1, 1))
+      return aiolua_error(L, "RuntimeError", "Cannot close a running event loop");
+  }
+  lp->closed = 1;
+  return 0;
+}
+
+static int l_loop_is_closed(lua_State *L) {
+  lua_pushboolean(L, checkloop(L)->closed);
+  return 1;
+}
+
+static int l_loop_is_running(lua_State *L) {
+  aiolua_runtime_t *rt = aiolua__rt(L);
+  checkloop(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, "aiolua.loop");
+  lua_pushboolean(L, (rt->running || rt->current) && lua_rawequal(L, -1, 1));
+  return 1;
+}
+
+static int l_loop_time(lua_State *L) {
+  lua_pushnumber(L, loop_time());
+  return 1;
+}
+
+static int l_loop_create_task(lua_State *L) {
+  lua_remove(L, 1);
+  return l_create_task(L);
+}
+
+static int l_loop_create_future(lua_State *L) { return l_future(L); }
+
+static int l_get_event_loop(lua_State *L) {
+  push_current_loop(L);
+  return 1;
+}
+
+static const luaL_Reg loop_methods[] = {
+  {"run_until_complete", l_run_until_complete},
+  {"close", l_loop_close},
+  {"is_closed", l_loop_is_closed},
+  {"is_running", l_loop_is_running},
+  {"time", l_loop_time},
+  {"call_soon", l_call_soon},
+  {"call_later", l_call_later},
+  {"call_at", l_call_at},
+  {"create_task", l_loop_create_task},
+  {"create_future", l_loop_create_future},
+  {NULL, NULL}
+};
+
+static const luaL_Reg handle_methods[] = {
+  {"cancel", l_handle_cancel},
+  {"cancelled", l_handle_cancelled},
+  {"when", l_handle_when},
+  {NULL, NULL}
+};
+
+static const luaL_Reg funcs[] = {
+  {"async", aiolua__async},
+  {"await", aiolua__await},
+  {"run", l_run},
+  {"create_task", l_create_task},
+  {"ensure_task", l_create_task},
+  {"sleep", l_sleep},
+  {"Future", l_future},
+  {"current_task", l_current_task},
+  {"all_tasks", aiolua__all_tasks},
+  {"isfuture", l_isfuture},
+  {"iscoroutine", l_iscoroutine},
+  {"get_running_loop", l_get_running_loop},
+  {"get_event_loop", l_get_event_loop},
+  {"new_event_loop", l_new_event_loop},
+  {NULL, NULL}
+};
+
+static void new_class(lua_State *L, const char *name, const luaL_Reg *methods) {
+  luaL_newmetatable(L, name);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+}
+
+int luaopen_aiolua_asyncio(lua_State *L);
+int luaopen_aiolua_asyncio(lua_State *L) {
+  new_class(L, LOOP_MT, loop_methods);
+  new_class(L, HANDLE_MT, handle_methods);
+  luaL_newlib(L, funcs);
+  aiolua__error_funcs(L);
+  return 1;
+}

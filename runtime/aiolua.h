@@ -1,0 +1,187 @@
+/*
+** aiolua.h -- public API of libaiolua.
+** An aiolua runtime is one libuv loop (owned or borrowed) plus one Lua 5.4
+** state whose coroutines run as asyncio-style tasks.  Everything an
+** embedding application needs is declared here; the `aiolua` binary and the
+** bindings in bindings/ use nothing else.
+*/
+#ifndef AIOLUA_H
+#define AIOLUA_H
+
+#include <stddef.h>
+#include <lua.h>
+#include <uv.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AIOLUA_VERSION_MAJOR 0
+#define AIOLUA_VERSION_MINOR 1
+#define AIOLUA_VERSION_PATCH 0
+#define AIOLUA_VERSION "0.1.0"
+
+#if defined(_WIN32)
+#define AIOLUA_API __declspec(dllexport)
+#else
+#define AIOLUA_API __attribute__((visibility("default")))
+#endif
+
+typedef struct aiolua_runtime aiolua_runtime_t;
+typedef struct aiolua_future aiolua_future_t;
+
+/* Flags for aiolua_runtime_new. */
+#define AIOLUA_PLAIN 0x1 /* do not translate the async/await dialect */
+#define AIOLUA_DEBUG 0x2 /* slow-callback warnings and extra checks */
+
+/* ------------------------------------------------------------------ */
+/* Runtime                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Creates a runtime.  With loop == NULL it creates and owns a loop;
+** otherwise it borrows `loop`, which must outlive the runtime.  Opens the
+** standard libraries and makes `asyncio` a global.  NULL on failure. */
+AIOLUA_API aiolua_runtime_t *aiolua_runtime_new(uv_loop_t *loop, int flags);
+
+/* Cancels every task, runs their cleanup, closes every handle the runtime
+** opened, closes the Lua state and, if owned, the loop. */
+AIOLUA_API void aiolua_runtime_free(aiolua_runtime_t *rt);
+
+AIOLUA_API lua_State *aiolua_runtime_lua(aiolua_runtime_t *rt);
+AIOLUA_API uv_loop_t *aiolua_runtime_loop(aiolua_runtime_t *rt);
+AIOLUA_API int aiolua_runtime_flags(aiolua_runtime_t *rt);
+
+/* The runtime that owns L (any thread of its state). */
+AIOLUA_API aiolua_runtime_t *aiolua_runtime_from_lua(lua_State *L);
+
+/* Runs the loop in `mode` (as uv_run), running ready tasks as it goes.
+** Returns what uv_run returns.  Applications that run the loop themselves
+** need not call this: the runtime's handles run tasks from any uv_run. */
+AIOLUA_API int aiolua_runtime_run(aiolua_runtime_t *rt, uv_run_mode mode);
+
+/* ------------------------------------------------------------------ */
+/* Loading and running Lua                                             */
+/* ------------------------------------------------------------------ */
+
+/* Loads a chunk, translating the dialect unless the runtime is PLAIN or
+** `plain` is set.  Pushes the function, or an error message; returns a
+** lua_load status.  `chunkname` as for lua_load ("@file", "=stdin"). */
+AIOLUA_API int aiolua_load(aiolua_runtime_t *rt, const char *buf, size_t len,
+                           const char *chunkname, int plain);
+
+/* Loads a file (NULL = stdin), like luaL_loadfile plus the dialect. */
+AIOLUA_API int aiolua_loadfile(aiolua_runtime_t *rt, const char *path);
+
+/* Like asyncio.run: the function (or coroutine object) at the top of the
+** stack, below its `nargs` arguments, becomes the main task; the loop runs
+** until it finishes, leftover tasks are cancelled and awaited.  On success
+** returns LUA_OK and leaves `nresults` results (LUA_MULTRET for all); on
+** failure returns an error status and leaves the error value, whose
+** traceback is available from aiolua_traceback.  Never raises. */
+AIOLUA_API int aiolua_run(aiolua_runtime_t *rt, int nargs, int nresults);
+
+/* Schedules the function (or awaitable) at the top of the stack, below its
+** `nargs` arguments, as a new task; replaces them with the Task.  Does not
+** run the loop: the task starts at the loop's next iteration. */
+AIOLUA_API int aiolua_spawn(aiolua_runtime_t *rt, int nargs);
+
+/* Pushes the traceback string of the last error aiolua_run returned, or
+** nil.  The traceback follows the chain of awaits. */
+AIOLUA_API void aiolua_traceback(aiolua_runtime_t *rt);
+
+/* Requests the cancellation of the main task of aiolua_run (as Ctrl-C). */
+AIOLUA_API void aiolua_interrupt(aiolua_runtime_t *rt);
+
+/* ------------------------------------------------------------------ */
+/* Futures from C: awaitable C functions                               */
+/* ------------------------------------------------------------------ */
+
+/* A C function that Lua awaits creates a future, starts its work, and
+** returns the future; Lua awaits it.  The work's completion callback
+** (a libuv callback, say) settles the future.  Settling never runs Lua code
+** inline: waiters are scheduled on the ready queue, so it is safe from any
+** libuv callback.
+**
+**   static int l_work(lua_State *L) {
+**     aiolua_future_t *f = aiolua_future_new(L);     -- pushes the future
+**     op->fut = f; start(op);
+**     aiolua_future_on_cancel(f, op_cancel, op);
+**     return 1;
+**   }
+**   static void op_done(op *op) {
+**     lua_State *L = aiolua_runtime_lua(op->rt);
+**     lua_pushinteger(L, 42);
+**     aiolua_future_resolve(op->fut, L, 1);
+**   }
+*/
+
+typedef void (*aiolua_cancel_cb)(aiolua_future_t *f, void *data);
+
+/* Creates a pending future and pushes it.  The handle stays valid (the
+** runtime anchors the future) until the future is settled through this API
+** or cancelled, whichever comes first. */
+AIOLUA_API aiolua_future_t *aiolua_future_new(lua_State *L);
+
+/* Called once if the future is cancelled while pending (task cancelled,
+** wait_for timed out, runtime shut down).  The callback tears the work
+** down; after it returns the handle is invalid and must not be settled.
+** Replaces any previous hook; fn == NULL removes it. */
+AIOLUA_API void aiolua_future_on_cancel(aiolua_future_t *f, aiolua_cancel_cb fn,
+                                        void *data);
+
+/* Pops `n` values from L and makes them the future's results.  Returns 0,
+** or -1 (values still popped) if the future was already done. */
+AIOLUA_API int aiolua_future_resolve(aiolua_future_t *f, lua_State *L, int n);
+
+/* Pops an error value from L and makes it the future's exception. */
+AIOLUA_API int aiolua_future_reject(aiolua_future_t *f, lua_State *L);
+
+/* Cancels the future (runs its cancel hook).  1 if it was pending. */
+AIOLUA_API int aiolua_future_cancel(aiolua_future_t *f, const char *msg);
+
+AIOLUA_API int aiolua_future_done(const aiolua_future_t *f);
+
+/* Pushes the Lua object (Future or Task) of f. */
+AIOLUA_API void aiolua_future_push(lua_State *L, aiolua_future_t *f);
+
+/* The future or task at idx, or NULL. */
+AIOLUA_API aiolua_future_t *aiolua_tofuture(lua_State *L, int idx);
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Pushes an aiolua error: a table {type = type, message = msg} whose
+** tostring is "type: message".  Add fields (status, url, path...) to it
+** with lua_setfield before raising or rejecting with it. */
+AIOLUA_API void aiolua_pusherror(lua_State *L, const char *type,
+                                 const char *fmt, ...);
+
+/* Pushes an error as aiolua_pusherror and raises it.  Never returns. */
+AIOLUA_API int aiolua_error(lua_State *L, const char *type, const char *fmt,
+                            ...);
+
+/* 1 if the value at idx is an aiolua error of that type (any type if
+** type == NULL). */
+AIOLUA_API int aiolua_iserror(lua_State *L, int idx, const char *type);
+
+/* ------------------------------------------------------------------ */
+/* Dialect                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Translates aiolua Lua (async function / await) to plain Lua 5.4, line
+** for line.  On success returns 0 and sets *out to a malloc'd buffer of
+** *outlen bytes (plus a terminating NUL) that the caller frees.  On a
+** syntax error returns the line number (> 0) and writes a message of at
+** most errsize bytes into err; *out is NULL. */
+AIOLUA_API int aiolua_translate(const char *src, size_t len, char **out,
+                                size_t *outlen, char *err, size_t errsize);
+
+/* Registers a Lua module implemented in C, as package.preload[name]. */
+AIOLUA_API void aiolua_preload(aiolua_runtime_t *rt, const char *name,
+                               lua_CFunction open);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

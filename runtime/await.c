@@ -1,0 +1,247 @@
+/*
+** await.c -- async functions, coroutine objects and await.
+** asyncio.async(fn) makes an async function; calling it makes a coroutine
+** object (fn and its arguments, not started).  Awaiting a coroutine object
+** calls fn inline in the current task, as Python does: no new thread.
+** Awaiting a future parks the task on it with lua_yieldk (yielding a private
+** marker); the scheduler resumes it once the future is done, and the
+** continuation returns the results or raises the error.  Awaiting a done
+** future returns at once without yielding.
+*/
+#include <stdio.h>
+#include <string.h>
+#include "internal.h"
+
+const char aiolua__await_marker = 0;
+
+/* Coroutine object: uservalues 1 = the async function, 2.. = arguments. */
+enum { CORO_CREATED, CORO_RUNNING, CORO_DONE, CORO_CLOSED };
+typedef struct coro {
+  int nargs;
+  int state;
+} coro_t;
+
+int aiolua__iscoro(lua_State *L, int idx) {
+  if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx))
+    return 0;
+  int r = lua_topointer(L, -1) == aiolua__rt(L)->mt_coro;
+  lua_pop(L, 1);
+  return r;
+}
+
+/* An async function's upvalues: 1 its body, 2 its name, 3 itself. */
+static int async_call(lua_State *L) {
+  int nargs = lua_gettop(L);
+  coro_t *c = lua_newuserdatauv(L, sizeof(coro_t), nargs + 1);
+  c->nargs = nargs;
+  c->state = CORO_CREATED;
+  luaL_setmetatable(L, AIOLUA_CORO_MT);
+  lua_insert(L, 1);                      /* stack: coro, args... */
+  for (int i = nargs; i >= 1; i--) lua_setiuservalue(L, 1, i + 1);
+  lua_pushvalue(L, lua_upvalueindex(3));  /* the async function itself */
+  lua_setiuservalue(L, 1, 1);            /* stack: coro */
+  return 1;
+}
+
+/* asyncio.async(fn [, name]) -> async function */
+int aiolua__async(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  lua_settop(L, 2);
+  lua_pushnil(L);
+  lua_pushcclosure(L, async_call, 3);
+  lua_pushvalue(L, -1);
+  lua_setupvalue(L, -2, 3);  /* coroutine objects keep the async function,
+                                and so its name for "never awaited" */
+  return 1;
+}
+
+/* [coro at idx] -> [fn, args...] in its place; returns nargs.  Marks it
+** running.  Raises if it was already awaited. */
+int aiolua__coro_unpack(lua_State *L, int idx) {
+  coro_t *c = lua_touserdata(L, idx);
+  if (c->state != CORO_CREATED)
+    return aiolua_error(L, "RuntimeError",
+                        "cannot reuse already awaited coroutine");
+  c->state = CORO_RUNNING;
+  luaL_checkstack(L, c->nargs + 2, "too many arguments");
+  lua_getiuservalue(L, idx, 1);          /* the async function closure */
+  lua_getupvalue(L, -1, 1);              /* its body */
+  lua_remove(L, -2);
+  for (int i = 1; i <= c->nargs; i++) lua_getiuservalue(L, idx, i + 1);
+  lua_remove(L, idx);
+  return c->nargs;
+}
+
+static void check_in_task(lua_State *L) {
+  aiolua_task_t *t = aiolua__rt(L)->current;
+  if (t == NULL)
+    aiolua_error(L, "RuntimeError",
+                 "await outside a task (use asyncio.run or create_task)");
+  if (t->co != L)
+    aiolua_error(L, "RuntimeError",
+                 "await inside a coroutine that is not the task's own");
+}
+
+static int all_k(lua_State *L, int status, lua_KContext ctx) {
+  return lua_gettop(L);
+}
+
+static int coro_k(lua_State *L, int status, lua_KContext ctx) {
+  coro_t *c = lua_touserdata(L, 1);
+  c->state = CORO_DONE;
+  return lua_gettop(L) - 1;
+}
+
+static int await_k(lua_State *L, int status, lua_KContext ctx);
+
+/* Parks the current task on the future at 1 and yields. */
+static int park(lua_State *L, aiolua_task_t *t, aiolua_future_t *f) {
+  lua_settop(L, 1);
+  aiolua__future_add_waiter(L, f, t);
+  t->awaiting = f;
+  lua_pushlightuserdata(L, AIOLUA_AWAIT_MARKER);
+  return lua_yieldk(L, 1, 0, await_k);
+}
+
+/* Records where the error of a failed awaited task came from, so the
+** awaiting task's traceback can show the chain. */
+static void note_cause(lua_State *L, aiolua_task_t *t, aiolua_future_t *f) {
+  if (f->state != FUT_FAILED) return;
+  int top = lua_gettop(L);
+  aiolua__pushtask(L, t);
+  if (aiolua__getextra(L, 1, "traceback") == LUA_TSTRING) {
+    aiolua__setextra(L, top + 1, "cause_tb");
+    lua_getiuservalue(L, 1, UV_RESULT);
+    aiolua__setextra(L, top + 1, "cause_err");
+  }
+  lua_settop(L, top);
+}
+
+static int await_k(lua_State *L, int status, lua_KContext ctx) {
+  aiolua_runtime_t *rt = aiolua__rt(L);
+  aiolua_task_t *t = rt->current;
+  aiolua_future_t *f = lua_touserdata(L, 1);
+  t->awaiting = NULL;
+  if (t->must_cancel) {                  /* cancel() while not parked */
+    t->must_cancel = 0;
+    aiolua__pushtask(L, t);
+    aiolua__getextra(L, -1, "cancel_msg");
+    return aiolua_error(L, "CancelledError", "%s",
+                        lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
+  }
+  if (f->state == FUT_PENDING) return park(L, t, f);  /* spurious wake-up */
+  note_cause(L, t, f);
+  return aiolua__outcome(L, 1);
+}
+
+/* Awaits the future at 1. */
+static int await_future(lua_State *L, aiolua_future_t *f) {
+  aiolua_runtime_t *rt = f->rt;
+  if (f->state != FUT_PENDING) {
+    lua_settop(L, 1);
+    return aiolua__outcome(L, 1);
+  }
+  check_in_task(L);
+  aiolua_task_t *t = rt->current;
+  if (&t->fut == f)
+    return aiolua_error(L, "RuntimeError", "a task cannot await itself");
+  if (!lua_isyieldable(L))
+    return aiolua_error(L, "RuntimeError",
+                        "await across a C call boundary (metamethod or "
+                        "C function that is not yieldable)");
+  if (f->kind == KIND_SLEEP) {
+    aiolua_sleep_t *s = (aiolua_sleep_t *)f;
+    if (!(s->delay > 0)) {               /* sleep(0): just yield */
+      f->state = FUT_DONE;
+      lua_settop(L, 1);
+      t->awaiting = f;
+      aiolua__rq_push_task(rt, t);
+      lua_pushlightuserdata(L, AIOLUA_AWAIT_MARKER);
+      return lua_yieldk(L, 1, 0, await_k);
+    }
+    lua_settop(L, 1);
+    aiolua__sleep_arm(L, s);
+  }
+  return park(L, t, f);
+}
+
+/* asyncio.await(aw), aw:await() */
+int aiolua__await(lua_State *L) {
+  aiolua_future_t *f = aiolua_tofuture(L, 1);
+  if (f) return await_future(L, f);
+  if (aiolua__iscoro(L, 1)) {
+    check_in_task(L);
+    lua_settop(L, 1);
+    lua_pushvalue(L, 1);
+    int nargs = aiolua__coro_unpack(L, 2);  /* stack: coro, fn, args... */
+    lua_callk(L, nargs, LUA_MULTRET, 0, coro_k);
+    return coro_k(L, LUA_OK, 0);
+  }
+  /* any object with its own await method (not this function) */
+  if (luaL_getmetafield(L, 1, "__index") != LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "await");
+    if (lua_isfunction(L, -1) && lua_tocfunction(L, -1) != aiolua__await) {
+      lua_insert(L, 1);
+      lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, all_k);
+      return lua_gettop(L);
+    }
+  }
+  return luaL_error(L, "object of type %s can't be awaited",
+                    luaL_typename(L, 1));
+}
+
+/* ---- coroutine object methods ----------------------------------------- */
+
+static void push_coro_name(lua_State *L, int idx) {
+  lua_getiuservalue(L, idx, 1);          /* stack: closure */
+  lua_getupvalue(L, -1, 2);              /* stack: closure, name */
+  if (!lua_isstring(L, -1)) {
+    lua_pop(L, 1);
+    lua_getupvalue(L, -1, 1);            /* stack: closure, body */
+    lua_Debug ar;
+    lua_getinfo(L, ">S", &ar);           /* stack: closure */
+    lua_pushfstring(L, "function <%s:%d>", ar.short_src, ar.linedefined);
+  }
+  lua_remove(L, -2);
+}
+
+static int coro_tostring(lua_State *L) {
+  coro_t *c = luaL_checkudata(L, 1, AIOLUA_CORO_MT);
+  static const char *const st[] = {"created", "running", "done", "closed"};
+  push_coro_name(L, 1);
+  lua_pushfstring(L, "<coroutine %s %s>", lua_tostring(L, -1), st[c->state]);
+  return 1;
+}
+
+static int coro_close(lua_State *L) {
+  coro_t *c = luaL_checkudata(L, 1, AIOLUA_CORO_MT);
+  if (c->state == CORO_CREATED) c->state = CORO_CLOSED;
+  return 0;
+}
+
+/* A coroutine object collected without ever being awaited is a bug in the
+** program; CPython warns about it, and so do we. */
+static int coro_gc(lua_State *L) {
+  coro_t *c = lua_touserdata(L, 1);
+  if (c->state != CORO_CREATED) return 0;
+  push_coro_name(L, 1);
+  fprintf(stderr, "RuntimeWarning: coroutine '%s' was never awaited\n",
+          lua_tostring(L, -1));
+  fflush(stderr);
+  return 0;
+}
+
+void aiolua__await_open(lua_State *L) {
+  static const luaL_Reg methods[] = {
+    {"await", aiolua__await}, {"close", coro_close}, {NULL, NULL}};
+  luaL_newmetatable(L, AIOLUA_CORO_MT);
+  aiolua__rt(L)->mt_coro = lua_topointer(L, -1);
+  luaL_newlib(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, coro_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, coro_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+}

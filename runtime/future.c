@@ -1,0 +1,561 @@
+/*
+** future.c -- the future: the one thing a task waits on.
+** Design note: a future is a userdata (aiolua_future_t at its head) with
+** uservalues for its results, its extra waiters and rarely used fields.
+** - It is settled once, by settle() or cancel(); a second settle is an
+**   InvalidStateError in Lua and a -1 in C.
+** - Settling never runs Lua code: the waiting task (`waiter`, the fast
+**   path) and the waiters in UV_CBS are moved to the ready queue, and the
+**   scheduler runs them later in FIFO order (CPython's call_soon).
+** - A future that C code holds by pointer is anchored in the registry until
+**   it is settled or cancelled; the cancel hook runs once, before waiters.
+*/
+#include <stdio.h>
+#include <string.h>
+#include "internal.h"
+
+/* Pushes the userdata of an anchored future. */
+static void push_anchored(lua_State *L, aiolua_future_t *f) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, f->rt->anchors_ref);
+  lua_rawgeti(L, -1, f->anchor);
+  lua_remove(L, -2);
+}
+
+void aiolua__future_anchor(lua_State *L, aiolua_future_t *f, int idx) {
+  if (f->flags & FUT_ANCHORED) return;
+  idx = lua_absindex(L, idx);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, f->rt->anchors_ref);
+  lua_pushvalue(L, idx);
+  f->anchor = luaL_ref(L, -2);
+  lua_pop(L, 1);
+  f->flags |= FUT_ANCHORED;
+}
+
+void aiolua__future_unanchor(lua_State *L, aiolua_future_t *f) {
+  if (!(f->flags & FUT_ANCHORED)) return;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, f->rt->anchors_ref);
+  luaL_unref(L, -1, f->anchor);
+  lua_pop(L, 1);
+  f->anchor = LUA_NOREF;
+  f->flags &= ~FUT_ANCHORED;
+}
+
+/* Creates a future-like userdata of `size` bytes and pushes it. */
+aiolua_future_t *aiolua__future_new(lua_State *L, int kind, size_t size,
+                                    int nuv) {
+  aiolua_runtime_t *rt = aiolua__rt(L);
+  aiolua_future_t *f = lua_newuserdatauv(L, size, nuv);
+  memset(f, 0, size);
+  f->rt = rt;
+  f->kind = (uint8_t)kind;
+  f->anchor = LUA_NOREF;
+  luaL_setmetatable(L, kind == KIND_TASK ? AIOLUA_TASK_MT : AIOLUA_FUTURE_MT);
+  return f;
+}
+
+aiolua_future_t *aiolua_tofuture(lua_State *L, int idx) {
+  if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx))
+    return NULL;
+  aiolua_runtime_t *rt = aiolua__rt(L);
+  const void *mt = lua_topointer(L, -1);
+  lua_pop(L, 1);
+  return (mt == rt->mt_future || mt == rt->mt_task) ? lua_touserdata(L, idx)
+                                                    : NULL;
+}
+
+aiolua_future_t *aiolua__checkfuture(lua_State *L, int idx) {
+  aiolua_future_t *f = aiolua_tofuture(L, idx);
+  if (f == NULL) luaL_typeerror(L, idx, "Future");
+  return f;
+}
+
+/* Extras: a table in UV_EXTRA created on first write.
+** getextra: pushes extras[field] of the future at idx (nil if none). */
+int aiolua__getextra(lua_State *L, int idx, const char *field) {
+  if (lua_getiuservalue(L, idx, UV_EXTRA) != LUA_TTABLE) return LUA_TNIL;
+  int t = lua_getfield(L, -1, field);
+  lua_remove(L, -2);
+  return t;
+}
+
+/* [v] -> [] : extras[field] = v for the future at idx. */
+void aiolua__setextra(lua_State *L, int idx, const char *field) {
+  idx = lua_absindex(L, idx);
+  if (lua_getiuservalue(L, idx, UV_EXTRA) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 2);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, idx, UV_EXTRA);
+  }
+  lua_insert(L, -2);          /* stack: extras, v */
+  lua_setfield(L, -2, field);
+  lua_pop(L, 1);
+}
+
+/* Pushes a CancelledError for a cancelled future at idx. */
+static void push_cancelled_at(lua_State *L, int idx) {
+  lua_getiuservalue(L, idx, UV_RESULT);  /* message or nil */
+  const char *msg = lua_tostring(L, -1);
+  aiolua_pusherror(L, "CancelledError", "%s", msg ? msg : "");
+  lua_remove(L, -2);
+}
+
+/* The outcome of the future at idx: pushes its results and returns their
+** number, or raises its error (marking it retrieved). */
+static int outcome(lua_State *L, int idx, aiolua_future_t *f) {
+  switch (f->state) {
+    case FUT_DONE:
+      if (f->nres == 1) {
+        lua_getiuservalue(L, idx, UV_RESULT);
+        return 1;
+      }
+      if (f->nres == 0) return 0;
+      luaL_checkstack(L, f->nres, "too many results");
+      lua_getiuservalue(L, idx, UV_RESULT);
+      for (int i = 1; i <= f->nres; i++) lua_rawgeti(L, -i, i);
+      lua_remove(L, -f->nres - 1);
+      return f->nres;
+    case FUT_FAILED:
+      f->flags |= FUT_RETRIEVED;
+      lua_getiuservalue(L, idx, UV_RESULT);
+      return lua_error(L);
+    case FUT_CANCELLED:
+      push_cancelled_at(L, idx);
+      return lua_error(L);
+    default:
+      return aiolua_error(L, "InvalidStateError", "Result is not set.");
+  }
+}
+
+int aiolua__outcome(lua_State *L, int idx) {
+  return outcome(L, idx, lua_touserdata(L, idx));
+}
+
+/* Moves the waiters of the future at idx to the ready queue. */
+static void schedule_waiters(lua_State *L, int idx, aiolua_future_t *f) {
+  aiolua_runtime_t *rt = f->rt;
+  if (f->waiter) {
+    aiolua__rq_push_task(rt, f->waiter);
+    f->waiter = NULL;
+  }
+  if (!(f->flags & FUT_HASCB)) return;
+  f->flags &= ~FUT_HASCB;
+  lua_getiuservalue(L, idx, UV_CBS);      /* take ownership of the list */
+  lua_pushnil(L);
+  lua_setiuservalue(L, idx, UV_CBS);
+  int n = (int)lua_rawlen(L, -1);
+  for (int i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    aiolua_task_t *t = aiolua__totask(L, -1);
+    if (t) {
+      lua_pop(L, 1);
+      aiolua__rq_push_task(rt, t);
+    } else {                              /* a done callback: fn(fut) */
+      lua_pushvalue(L, idx);
+      aiolua__rq_push_call(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+}
+
+/* [values...] -> [] : settles the future at idx with `n` values: results
+** (state FUT_DONE) or one error (FUT_FAILED). */
+static void settle(lua_State *L, int idx, aiolua_future_t *f, int state,
+                   int n) {
+  if (state != FUT_DONE || n == 1) {
+    lua_setiuservalue(L, idx, UV_RESULT);
+  } else if (n > 1) {
+    lua_createtable(L, n, 0);
+    lua_insert(L, -n - 1);
+    for (int i = n; i >= 1; i--) lua_rawseti(L, -i - 1, i);
+    lua_setiuservalue(L, idx, UV_RESULT);
+  }
+  f->nres = state == FUT_DONE ? n : 1;
+  f->state = (uint8_t)state;
+  f->cancel_cb = NULL;
+  schedule_waiters(L, idx, f);
+  aiolua__future_unanchor(L, f);
+}
+
+void aiolua__future_settle(lua_State *L, aiolua_future_t *f, int state, int n) {
+  /* stack: fut, values... */
+  settle(L, lua_absindex(L, -n - 1), f, state, n);
+  lua_pop(L, 1);
+}
+
+/* Cancels the plain future at idx; msgidx is its message or 0.  1 if it was
+** pending.  The cancel hook runs before the waiters are scheduled. */
+static int cancel(lua_State *L, int idx, aiolua_future_t *f, int msgidx) {
+  if (f->state != FUT_PENDING) return 0;
+  if (f->flags & FUT_LUACANCEL) {        /* e.g. gather: cancel children */
+    aiolua__getextra(L, idx, "cancel");
+    lua_pushvalue(L, idx);
+    if (msgidx) lua_pushvalue(L, msgidx); else lua_pushnil(L);
+    lua_call(L, 2, 1);
+    int r = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return r;
+  }
+  if (f->kind == KIND_SLEEP && (f->flags & FUT_ARMED))
+    aiolua__timer_stop(f->rt, &((aiolua_sleep_t *)f)->timer);
+  if (msgidx) lua_pushvalue(L, msgidx); else lua_pushnil(L);
+  lua_setiuservalue(L, idx, UV_RESULT);
+  f->state = FUT_CANCELLED;
+  aiolua_cancel_cb cb = f->cancel_cb;
+  f->cancel_cb = NULL;
+  if (cb) cb(f, f->cancel_data);
+  schedule_waiters(L, idx, f);
+  aiolua__future_unanchor(L, f);
+  return 1;
+}
+
+int aiolua__future_cancel(lua_State *L, aiolua_future_t *f, int msgidx) {
+  int idx = lua_absindex(L, -1);  /* the future is on top */
+  if (f->kind == KIND_TASK)
+    return aiolua__task_cancel(L, (aiolua_task_t *)f, msgidx);
+  return cancel(L, idx, f, msgidx);
+}
+
+/* Registers task t as a waiter of f, whose userdata is on top. */
+void aiolua__future_add_waiter(lua_State *L, aiolua_future_t *f,
+                               aiolua_task_t *t) {
+  if (f->waiter == NULL && !(f->flags & FUT_HASCB)) {
+    f->waiter = t;
+    return;
+  }
+  int fidx = lua_absindex(L, -1);
+  if (!(f->flags & FUT_HASCB)) {
+    lua_createtable(L, 2, 0);
+    lua_setiuservalue(L, fidx, UV_CBS);
+    f->flags |= FUT_HASCB;
+  }
+  lua_getiuservalue(L, fidx, UV_CBS);
+  aiolua__pushtask(L, t);
+  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  lua_pop(L, 1);
+}
+
+/* ---- sleep futures --------------------------------------------------- */
+
+static void sleep_fire(aiolua_runtime_t *rt, aiolua_timer_t *timer) {
+  aiolua_sleep_t *s = (aiolua_sleep_t *)((char *)timer -
+                                         offsetof(aiolua_sleep_t, timer));
+  lua_State *L = rt->L;
+  push_anchored(L, &s->fut);
+  s->fut.flags &= ~FUT_ARMED;
+  s->fut.state = FUT_DONE;
+  schedule_waiters(L, lua_gettop(L), &s->fut);
+  aiolua__future_unanchor(L, &s->fut);
+  lua_pop(L, 1);
+}
+
+/* Arms the sleep future at the top of the stack (idempotent). */
+void aiolua__sleep_arm(lua_State *L, aiolua_sleep_t *s) {
+  if (s->fut.flags & FUT_ARMED || s->fut.state != FUT_PENDING) return;
+  aiolua__future_anchor(L, &s->fut, -1);
+  s->fut.flags |= FUT_ARMED;
+  s->timer.fire = sleep_fire;
+  aiolua__timer_start(s->fut.rt, &s->timer, aiolua__ms(s->delay));
+}
+
+/* ---- public C API ---------------------------------------------------- */
+
+aiolua_future_t *aiolua_future_new(lua_State *L) {
+  aiolua_future_t *f = aiolua__future_new(L, KIND_FUTURE,
+                                          sizeof(aiolua_future_t), FUTURE_NUV);
+  aiolua__future_anchor(L, f, -1);
+  return f;
+}
+
+void aiolua_future_on_cancel(aiolua_future_t *f, aiolua_cancel_cb fn,
+                             void *data) {
+  f->cancel_cb = fn;
+  f->cancel_data = data;
+}
+
+/* Protected part of resolve/reject.  stack: fut, state, values... */
+static int settle_protected(lua_State *L) {
+  aiolua_future_t *f = lua_touserdata(L, 1);
+  int state = (int)lua_tointeger(L, 2);
+  settle(L, 1, f, state, lua_gettop(L) - 2);
+  return 0;
+}
+
+static int settle_from_c(aiolua_future_t *f, lua_State *L, int state, int n) {
+  if (f->state != FUT_PENDING || !(f->flags & FUT_ANCHORED)) {
+    lua_pop(L, n);
+    return -1;
+  }
+  lua_pushcfunction(L, settle_protected);
+  push_anchored(L, f);
+  lua_pushinteger(L, state);
+  lua_rotate(L, -n - 3, 3);  /* fn, fut, state, values... */
+  if (lua_pcall(L, n + 2, 0, 0) != LUA_OK) {
+    fprintf(stderr, "aiolua: settling a future failed: %s\n",
+            lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return -1;
+  }
+  return 0;
+}
+
+int aiolua_future_resolve(aiolua_future_t *f, lua_State *L, int n) {
+  return settle_from_c(f, L, FUT_DONE, n);
+}
+
+int aiolua_future_reject(aiolua_future_t *f, lua_State *L) {
+  return settle_from_c(f, L, FUT_FAILED, 1);
+}
+
+int aiolua_future_cancel(aiolua_future_t *f, const char *msg) {
+  lua_State *L = f->rt->L;
+  if (f->state != FUT_PENDING || !(f->flags & FUT_ANCHORED)) return 0;
+  push_anchored(L, f);
+  if (msg) lua_pushstring(L, msg); else lua_pushnil(L);
+  int r = cancel(L, lua_gettop(L) - 1, f, msg ? lua_gettop(L) : 0);
+  lua_pop(L, 2);
+  return r;
+}
+
+int aiolua_future_done(const aiolua_future_t *f) {
+  return f->state != FUT_PENDING;
+}
+
+void aiolua_future_push(lua_State *L, aiolua_future_t *f) {
+  if (f->flags & FUT_ANCHORED) push_anchored(L, f); else lua_pushnil(L);
+}
+
+/* ---- Lua methods ----------------------------------------------------- */
+
+static int check_pending(lua_State *L, aiolua_future_t *f) {
+  if (f->state != FUT_PENDING)
+    return aiolua_error(L, "InvalidStateError", "invalid state: %s",
+                        f->state == FUT_CANCELLED ? "cancelled" : "finished");
+  return 0;
+}
+
+static int l_set_result(lua_State *L) {
+  aiolua_future_t *f = aiolua__checkfuture(L, 1);
+  check_pending(L, f);
+  if (f->kind != KIND_FUTURE)
+    return luaL_error(L, "set_result() is not allowed on a %s",
+                      f->kind == KIND_TASK ? "Task" : "sleep");
+  settle(L, 1, f, FUT_DONE, lua_gettop(L) - 1);
+  return 0;
+}
+
+static int l_set_exception(lua_State *L) {
+  aiolua_future_t *f = aiolua__checkfuture(L, 1);
+  luaL_checkany(L, 2);
+  check_pending(L, f);
+  if (f->kind != KIND_FUTURE)
+    return luaL_error(L, "set_exception() is not allowed on a Task");
+  lua_settop(L, 2);
+  settle(L, 1, f, FUT_FAILED, 1);
+  return 0;
+}
+
+static int l_result(lua_State *L) {
+  aiolua_future_t *f = aiolua__checkfuture(L, 1);
+  lua_settop(L, 1);
+  return outcome(L, 1, f);
+}
+
+static int l_exception(lua_State *L) {
+  aiolua_future_t *f = aiolua__checkfuture(L, 1);
+  switch (f->state) {
+    case FUT_PENDING:
+      return aiolua_error(L, "InvalidStateError", "Exception is not set.");
+    case FUT_CANCELLED:
+      push_cancelled_at(L, 1);
+      return lua_error(L);
+    case FUT_FAILED:
+      f->flags |= FUT_RETRIEVED;
+      lua_getiuservalue(L, 1, UV_RESULT);
+      return 1;
+    default:
+      lua_pushnil(L);
+      return 1;
+  }
+}
+
+static int l_done(lua_State *L) {
+  lua_pushboolean(L, aiolua__checkfuture(L, 1)->state != FUT_PENDING);
+  return 1;
+}
+
+static int l_cancelled(lua_State *L) {
+  lua_pushboolean(L, aiolua__checkfuture(L, 1)->state == FUT_CANCELLED);
+  return 1;
+}
+
+static int l_cancel(lua_State *L) {
+  aiolua_future_t *f = aiolua__checkfuture(L, 1);
+  lua_settop(L, 2);
+  lua_pushvalue(L, 1);
+  lua_pushboolean(L, aiolua__future_cancel(L, f, lua_isnil(L, 2) ? 0 : 2));
+  return 1;
+}
+
+static int l_add_done_callback(lua_State *L) {
+  aiolua_future_t *f = aiolua__checkfuture(L, 1);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  if (f->state != FUT_PENDING) {        /* call soon, as CPython does */
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, 1);
+    aiolua__rq_push_call(L, 1);
+    return 0;
+  }
+  if (f->kind == KIND_SLEEP) {
+    lua_pushvalue(L, 1);
+    aiolua__sleep_arm(L, (aiolua_sleep_t *)f);
+    lua_pop(L, 1);
+  }
+  if (!(f->flags & FUT_HASCB)) {
+    lua_createtable(L, 2, 0);
+    lua_setiuservalue(L, 1, UV_CBS);
+    f->flags |= FUT_HASCB;
+  }
+  lua_getiuservalue(L, 1, UV_CBS);
+  lua_pushvalue(L, 2);
+  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  return 0;
+}
+
+static int l_remove_done_callback(lua_State *L) {
+  aiolua_future_t *f = aiolua__checkfuture(L, 1);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  int removed = 0;
+  if (f->flags & FUT_HASCB) {
+    lua_getiuservalue(L, 1, UV_CBS);
+    int n = (int)lua_rawlen(L, 3), j = 1;
+    for (int i = 1; i <= n; i++) {
+      lua_rawgeti(L, 3, i);
+      if (lua_rawequal(L, -1, 2)) {
+        removed++;
+        lua_pop(L, 1);
+      } else {
+        lua_rawseti(L, 3, j++);
+      }
+    }
+    for (; j <= n; j++) {
+      lua_pushnil(L);
+      lua_rawseti(L, 3, j);
+    }
+  }
+  lua_pushinteger(L, removed);
+  return 1;
+}
+
+/* fut:_set_exception_from(failed): takes over the error of another
+** future, with its traceback (gather, shield). */
+static int l_set_exception_from(lua_State *L) {
+  aiolua_future_t *f = aiolua__checkfuture(L, 1);
+  aiolua_future_t *src = aiolua__checkfuture(L, 2);
+  check_pending(L, f);
+  luaL_argcheck(L, src->state == FUT_FAILED, 2, "future has no exception");
+  src->flags |= FUT_RETRIEVED;
+  lua_settop(L, 2);
+  if (aiolua__getextra(L, 2, "traceback") != LUA_TNIL)
+    aiolua__setextra(L, 1, "traceback");
+  else
+    lua_pop(L, 1);
+  lua_getiuservalue(L, 2, UV_RESULT);
+  settle(L, 1, f, FUT_FAILED, 1);
+  return 0;
+}
+
+/* Lua's cancel override, used by gather: fut:_set_cancel(fn). */
+static int l_set_cancel(lua_State *L) {
+  aiolua_future_t *f = aiolua__checkfuture(L, 1);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_settop(L, 2);
+  aiolua__setextra(L, 1, "cancel");
+  f->flags |= FUT_LUACANCEL;
+  return 0;
+}
+
+/* Marks the exception as seen (gather with return_exceptions does). */
+static int l_mark_retrieved(lua_State *L) {
+  aiolua__checkfuture(L, 1)->flags |= FUT_RETRIEVED;
+  return 0;
+}
+
+static const char *state_name(const aiolua_future_t *f) {
+  static const char *const names[] = {"pending", "finished", "finished",
+                                      "cancelled"};
+  return names[f->state];
+}
+
+static int l_tostring(lua_State *L) {
+  aiolua_future_t *f = aiolua__checkfuture(L, 1);
+  if (f->state == FUT_FAILED) {
+    lua_getiuservalue(L, 1, UV_RESULT);
+    lua_pushfstring(L, "<Future finished exception=%s>", luaL_tolstring(L, -1, NULL));
+  } else if (f->state == FUT_DONE && f->nres >= 1) {
+    outcome(L, 1, f);
+    lua_settop(L, 2);
+    lua_pushfstring(L, "<Future finished result=%s>", luaL_tolstring(L, 2, NULL));
+  } else {
+    lua_pushfstring(L, "<Future %s>", state_name(f));
+  }
+  return 1;
+}
+
+/* Reports an exception nobody retrieved, as CPython does on collection. */
+void aiolua__report_unretrieved(lua_State *L, int idx, const char *what) {
+  aiolua_future_t *f = lua_touserdata(L, idx);
+  if (f->state != FUT_FAILED || (f->flags & FUT_RETRIEVED)) return;
+  f->flags |= FUT_RETRIEVED;
+  if (aiolua__getextra(L, idx, "traceback") != LUA_TSTRING) {
+    lua_pop(L, 1);
+    lua_getiuservalue(L, idx, UV_RESULT);
+    luaL_tolstring(L, -1, NULL);
+    lua_remove(L, -2);
+  }
+  fprintf(stderr, "%s exception was never retrieved\n%s\n", what,
+          lua_tostring(L, -1));
+  fflush(stderr);
+  lua_pop(L, 1);
+}
+
+static int l_gc(lua_State *L) {
+  aiolua__report_unretrieved(L, 1, "Future");
+  return 0;
+}
+
+static const luaL_Reg future_methods[] = {
+  {"set_result", l_set_result},
+  {"set_exception", l_set_exception},
+  {"result", l_result},
+  {"exception", l_exception},
+  {"done", l_done},
+  {"cancelled", l_cancelled},
+  {"cancel", l_cancel},
+  {"add_done_callback", l_add_done_callback},
+  {"remove_done_callback", l_remove_done_callback},
+  {"await", aiolua__await},
+  {"_set_cancel", l_set_cancel},
+  {"_set_exception_from", l_set_exception_from},
+  {"_mark_retrieved", l_mark_retrieved},
+  {NULL, NULL}
+};
+
+/* Fills the table on top with the Future methods (Task reuses them). */
+void aiolua__future_methods(lua_State *L) {
+  luaL_setfuncs(L, future_methods, 0);
+}
+
+void aiolua__future_open(lua_State *L) {
+  aiolua_runtime_t *rt = aiolua__rt(L);
+  luaL_newmetatable(L, AIOLUA_FUTURE_MT);
+  rt->mt_future = lua_topointer(L, -1);
+  lua_newtable(L);
+  aiolua__future_methods(L);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, l_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, l_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+}

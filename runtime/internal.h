@@ -1,0 +1,182 @@
+/*
+** internal.h -- records shared by the files of the core (runtime/ and the
+** core binding bindings/asyncio.c).  Nothing here is public API.
+*/
+#ifndef AIOLUA_INTERNAL_H
+#define AIOLUA_INTERNAL_H
+
+#include <stdint.h>
+#include <lauxlib.h>
+#include "aiolua.h"
+
+#define AIOLUA_FUTURE_MT "aiolua.Future"
+#define AIOLUA_TASK_MT "aiolua.Task"
+#define AIOLUA_CORO_MT "aiolua.Coroutine"
+#define AIOLUA_ERROR_MT "aiolua.Error"
+
+/* Future states. */
+enum { FUT_PENDING, FUT_DONE, FUT_FAILED, FUT_CANCELLED };
+
+/* Future kinds: plain, task, sleep (a timer armed when first awaited). */
+enum { KIND_FUTURE, KIND_TASK, KIND_SLEEP };
+
+/* Future flags. */
+#define FUT_RETRIEVED 0x01 /* its exception was seen by someone */
+#define FUT_HASCB 0x02     /* uservalue UV_CBS holds extra waiters */
+#define FUT_ARMED 0x04     /* sleep: timer in the heap */
+#define FUT_ANCHORED 0x08  /* held by a registry ref (anchor) */
+#define FUT_LUACANCEL 0x10 /* extras.cancel overrides cancel() */
+
+/* Uservalue slots of future and task userdata. */
+#define UV_RESULT 1 /* nil, the single result, a table of results, or error */
+#define UV_CBS 2    /* list of waiters: Task userdata or functions */
+#define UV_EXTRA 3  /* table of rarely used fields (name, tb, cancel...) */
+#define UV_THREAD 4 /* task only: its coroutine while it runs */
+#define FUTURE_NUV 3
+#define TASK_NUV 4
+
+typedef struct aiolua_task aiolua_task_t;
+
+/* A timer in the runtime's heap; embedded in what owns it. */
+typedef struct aiolua_timer {
+  uint64_t when; /* loop time, ms */
+  uint64_t seq;  /* insertion order, for FIFO among equal deadlines */
+  int idx;       /* position in the heap, -1 when not in it */
+  void (*fire)(aiolua_runtime_t *rt, struct aiolua_timer *t);
+} aiolua_timer_t;
+
+struct aiolua_future {
+  aiolua_runtime_t *rt;
+  uint8_t kind, state, flags;
+  int nres;               /* number of results when DONE */
+  aiolua_task_t *waiter;  /* the first task awaiting it (fast path) */
+  int anchor;             /* registry ref while anchored */
+  aiolua_cancel_cb cancel_cb;
+  void *cancel_data;
+};
+
+/* A sleep future: its timer and delay. */
+typedef struct aiolua_sleep {
+  aiolua_future_t fut;
+  aiolua_timer_t timer;
+  double delay;
+} aiolua_sleep_t;
+
+struct aiolua_task {
+  aiolua_future_t fut;
+  lua_State *co;             /* its coroutine, NULL once finished */
+  aiolua_future_t *awaiting; /* the future it is parked on */
+  int ref;                   /* anchor in the task table while alive */
+  unsigned id;
+  int ncancel;               /* pending cancel requests (cancelling()) */
+  uint8_t started, scheduled, must_cancel;
+};
+
+/* Ready queue entries. */
+enum { RQ_TASK, RQ_CALL, RQ_C };
+typedef struct rq_entry {
+  uint8_t kind;
+  void *p;      /* task, or C function data */
+  void (*cfn)(aiolua_runtime_t *rt, void *data);
+  int ref;      /* RQ_CALL: ref of a {fn, args...} pack in the cb table */
+} rq_entry_t;
+
+struct aiolua_runtime {
+  uv_loop_t *loop, own_loop;
+  lua_State *L;     /* main thread */
+  int flags;
+  /* ready queue: a ring buffer */
+  rq_entry_t *rq;
+  size_t rq_head, rq_len, rq_cap;
+  uv_idle_t idle;   /* active while the ready queue is not empty */
+  /* timers: a binary min-heap with one uv timer for the earliest */
+  aiolua_timer_t **heap;
+  int nheap, heap_cap;
+  uint64_t timer_seq;
+  int in_sweep;
+  uv_timer_t uvtimer;
+  /* tasks */
+  aiolua_task_t *current;
+  unsigned task_seq;
+  int ntasks;            /* alive (not done) tasks */
+  int tasks_ref;         /* registry: table of alive tasks */
+  int anchors_ref;       /* registry: table of anchored futures */
+  int cbs_ref;           /* registry: table of packed callbacks */
+  int threads_ref;       /* registry: pool of finished threads for reuse */
+  int nthreads;
+  /* run state */
+  int running;           /* inside aiolua_run / run_until_complete */
+  aiolua_task_t *main;   /* the main task of the innermost run */
+  int interrupted;
+  uv_async_t interrupt;
+  const void *mt_future, *mt_task, *mt_coro; /* metatables, for type tests */
+  int closing;
+};
+
+/* runtime.c */
+aiolua_runtime_t *aiolua__rt(lua_State *L);
+int aiolua__run_main(lua_State *L, int nargs, int keep_tasks);
+int aiolua__all_tasks(lua_State *L);
+void aiolua__push_run_traceback(lua_State *L, int erridx);
+
+/* sched.c: the ready queue and the only lua_resume caller */
+void aiolua__rq_push_task(aiolua_runtime_t *rt, aiolua_task_t *t);
+void aiolua__rq_push_c(aiolua_runtime_t *rt,
+                       void (*fn)(aiolua_runtime_t *, void *), void *data);
+void aiolua__rq_push_call(lua_State *L, int nargs); /* [fn, args] -> [] */
+int aiolua__rq_run(aiolua_runtime_t *rt);
+int aiolua__loop_run(aiolua_runtime_t *rt, aiolua_task_t *until);
+void aiolua__sched_init(aiolua_runtime_t *rt);
+void aiolua__sched_close(aiolua_runtime_t *rt);
+
+/* timer.c: the heap */
+void aiolua__timer_start(aiolua_runtime_t *rt, aiolua_timer_t *t, uint64_t ms);
+void aiolua__timer_stop(aiolua_runtime_t *rt, aiolua_timer_t *t);
+void aiolua__timer_init(aiolua_runtime_t *rt);
+void aiolua__timer_close(aiolua_runtime_t *rt);
+uint64_t aiolua__ms(double seconds);
+
+/* future.c */
+aiolua_future_t *aiolua__future_new(lua_State *L, int kind, size_t size,
+                                    int nuv);
+aiolua_future_t *aiolua__checkfuture(lua_State *L, int idx);
+int aiolua__outcome(lua_State *L, int idx);
+void aiolua__future_methods(lua_State *L);
+void aiolua__report_unretrieved(lua_State *L, int idx, const char *what);
+void aiolua__future_settle(lua_State *L, aiolua_future_t *f, int state,
+                           int n);
+int aiolua__future_cancel(lua_State *L, aiolua_future_t *f, int msgidx);
+void aiolua__future_add_waiter(lua_State *L, aiolua_future_t *f,
+                               aiolua_task_t *t);
+void aiolua__future_anchor(lua_State *L, aiolua_future_t *f, int idx);
+void aiolua__future_unanchor(lua_State *L, aiolua_future_t *f);
+void aiolua__sleep_arm(lua_State *L, aiolua_sleep_t *s);
+int aiolua__getextra(lua_State *L, int idx, const char *field);
+void aiolua__setextra(lua_State *L, int idx, const char *field);
+void aiolua__future_open(lua_State *L);
+
+/* task.c */
+aiolua_task_t *aiolua__task_new(lua_State *L, int nargs);
+void aiolua__task_step(aiolua_runtime_t *rt, aiolua_task_t *t);
+int aiolua__task_cancel(lua_State *L, aiolua_task_t *t, int msgidx);
+aiolua_task_t *aiolua__totask(lua_State *L, int idx);
+void aiolua__task_open(lua_State *L);
+void aiolua__pushtask(lua_State *L, aiolua_task_t *t);
+int aiolua__await(lua_State *L);
+int aiolua__iscoro(lua_State *L, int idx);
+int aiolua__coro_unpack(lua_State *L, int idx);
+int aiolua__async(lua_State *L);
+void aiolua__await_open(lua_State *L);
+
+/* error.c */
+void aiolua__error_open(lua_State *L);
+void aiolua__error_funcs(lua_State *L);
+void aiolua__pushtraceback(lua_State *L, lua_State *co, int erridx);
+
+/* load.c */
+void aiolua__load_open(aiolua_runtime_t *rt);
+
+#define AIOLUA_AWAIT_MARKER ((void *)&aiolua__await_marker)
+extern const char aiolua__await_marker;
+
+#endif

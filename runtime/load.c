@@ -1,0 +1,119 @@
+/*
+** load.c -- loading Lua chunks through the dialect translator: files,
+** strings, and `require`d modules (a package searcher that takes the place
+** of Lua's own file searcher).  A translation error is a syntax error
+** "chunk:line: message", as Lua's own.
+*/
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+/* "@path" -> "path", "=name" -> "name", otherwise the string. */
+static const char *short_name(const char *chunkname) {
+  return (*chunkname == '@' || *chunkname == '=') ? chunkname + 1 : chunkname;
+}
+
+int aiolua_load(aiolua_runtime_t *rt, const char *buf, size_t len,
+                const char *chunkname, int plain) {
+  lua_State *L = rt->L;
+  if (plain || (rt->flags & AIOLUA_PLAIN))
+    return luaL_loadbufferx(L, buf, len, chunkname, NULL);
+  if (len > 0 && buf[0] == LUA_SIGNATURE[0])  /* precompiled: as is */
+    return luaL_loadbufferx(L, buf, len, chunkname, "b");
+  char *out = NULL, err[256];
+  size_t outlen = 0;
+  int line = aiolua_translate(buf, len, &out, &outlen, err, sizeof err);
+  if (line != 0) {
+    lua_pushfstring(L, "%s:%d: %s", short_name(chunkname), line, err);
+    return LUA_ERRSYNTAX;
+  }
+  int status = luaL_loadbufferx(L, out, outlen, chunkname, "t");
+  free(out);
+  return status;
+}
+
+/* Reads a whole file (NULL: stdin) into a malloc'd buffer. */
+static char *read_all(FILE *f, size_t *len) {
+  size_t cap = 8192, n = 0;
+  char *buf = malloc(cap);
+  if (buf == NULL) return NULL;
+  for (;;) {
+    n += fread(buf + n, 1, cap - n, f);
+    if (n < cap) break;
+    char *nb = realloc(buf, cap *= 2);
+    if (nb == NULL) {
+      free(buf);
+      return NULL;
+    }
+    buf = nb;
+  }
+  if (ferror(f)) {
+    free(buf);
+    return NULL;
+  }
+  *len = n;
+  return buf;
+}
+
+int aiolua_loadfile(aiolua_runtime_t *rt, const char *path) {
+  lua_State *L = rt->L;
+  FILE *f = path ? fopen(path, "rb") : stdin;
+  if (f == NULL) {
+    lua_pushfstring(L, "cannot open %s: %s", path, strerror(errno));
+    return LUA_ERRFILE;
+  }
+  size_t len = 0;
+  char *buf = read_all(f, &len);
+  int e = errno;
+  if (path) fclose(f);
+  if (buf == NULL) {
+    lua_pushfstring(L, "cannot read %s: %s", path ? path : "stdin",
+                    strerror(e));
+    return LUA_ERRFILE;
+  }
+  const char *src = buf;
+  if (len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0) { /* UTF-8 BOM */
+    src += 3;
+    len -= 3;
+  }
+  if (len > 0 && *src == '#') {          /* skip a #! line, keep its \n */
+    while (len > 0 && *src != '\n') src++, len--;
+  }
+  if (path)
+    lua_pushfstring(L, "@%s", path);
+  else
+    lua_pushliteral(L, "=stdin");
+  int status = aiolua_load(rt, src, len, lua_tostring(L, -1), 0);
+  lua_remove(L, -2);
+  free(buf);
+  return status;
+}
+
+/* package.searchers[2]: finds name on package.path and loads it through
+** the translator. */
+static int searcher(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "searchpath");
+  lua_pushstring(L, name);
+  lua_getfield(L, -3, "path");
+  lua_call(L, 2, 2);                     /* stack: name, package, path|nil, err */
+  if (lua_isnil(L, -2)) return 1;        /* the error message */
+  const char *path = lua_tostring(L, -2);
+  if (aiolua_loadfile(aiolua__rt(L), path) != LUA_OK)
+    return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s",
+                      name, path, lua_tostring(L, -1));
+  lua_pushvalue(L, -3);                  /* stack: ..., loader, path */
+  return 2;
+}
+
+void aiolua__load_open(aiolua_runtime_t *rt) {
+  lua_State *L = rt->L;
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "searchers");
+  lua_pushcfunction(L, searcher);
+  lua_rawseti(L, -2, 2);
+  lua_pop(L, 2);
+}

@@ -1,0 +1,300 @@
+/*
+** runtime.c -- the runtime object: one uv loop (owned or borrowed), one Lua
+** state, the ready queue and the timers; creation, asyncio.run's engine
+** (aiolua__run_main) and teardown.
+** Design note: the runtime pointer lives in the Lua state's extra space, so
+** any thread finds it in O(1).  Teardown order matters: tasks are cancelled
+** and allowed to clean up, the timer heap is dropped, lua_close runs every
+** binding's __gc (which uv_close their handles), then the loop runs until
+** every close callback has run; only then is the runtime freed.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <lualib.h>
+#include "internal.h"
+#include "modules.h"
+
+aiolua_runtime_t *aiolua__rt(lua_State *L) {
+  return *(aiolua_runtime_t **)lua_getextraspace(L);
+}
+
+aiolua_runtime_t *aiolua_runtime_from_lua(lua_State *L) { return aiolua__rt(L); }
+lua_State *aiolua_runtime_lua(aiolua_runtime_t *rt) { return rt->L; }
+uv_loop_t *aiolua_runtime_loop(aiolua_runtime_t *rt) { return rt->loop; }
+int aiolua_runtime_flags(aiolua_runtime_t *rt) { return rt->flags; }
+
+/* A registry table, referenced by an integer ref. */
+static int new_registry_table(lua_State *L) {
+  lua_newtable(L);
+  return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+/* package.preload loader of an embedded Lua module: upvalue 1 = entry. */
+static int load_embedded(lua_State *L) {
+  const aiolua__module_t *m = lua_touserdata(L, lua_upvalueindex(1));
+  if (luaL_loadbuffer(L, m->src, m->len, m->chunkname) != LUA_OK)
+    return lua_error(L);
+  lua_pushstring(L, m->name);
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+void aiolua_preload(aiolua_runtime_t *rt, const char *name, lua_CFunction open) {
+  lua_State *L = rt->L;
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_pushcfunction(L, open);
+  lua_setfield(L, -2, name);
+  lua_pop(L, 1);
+}
+
+static void preload_modules(lua_State *L) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  for (const aiolua__module_t *m = aiolua__modules; m->name; m++) {
+    if (m->open) {
+      lua_pushcfunction(L, m->open);
+    } else {
+      lua_pushlightuserdata(L, (void *)m);
+      lua_pushcclosure(L, load_embedded, 1);
+    }
+    lua_setfield(L, -2, m->name);
+  }
+  lua_pop(L, 1);
+}
+
+static void close_leftover(uv_handle_t *h, void *arg) {
+  if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
+/* [fn, args...] -> [task] */
+static int aiolua__spawn_protected(lua_State *L) {
+  aiolua__task_new(L, lua_gettop(L) - 1);
+  return 1;
+}
+
+/* Everything that can raise, under protection. */
+static int init_protected(lua_State *L) {
+  aiolua_runtime_t *rt = lua_touserdata(L, 1);
+  luaL_openlibs(L);
+  rt->tasks_ref = new_registry_table(L);
+  rt->anchors_ref = new_registry_table(L);
+  rt->cbs_ref = new_registry_table(L);
+  aiolua__error_open(L);
+  aiolua__future_open(L);
+  aiolua__task_open(L);
+  aiolua__await_open(L);
+  preload_modules(L);
+  aiolua__load_open(rt);
+  lua_getglobal(L, "require");
+  lua_pushstring(L, "asyncio");
+  lua_call(L, 1, 1);
+  lua_setglobal(L, "asyncio");
+  return 0;
+}
+
+aiolua_runtime_t *aiolua_runtime_new(uv_loop_t *loop, int flags) {
+  aiolua_runtime_t *rt = calloc(1, sizeof *rt);
+  if (rt == NULL) return NULL;
+  rt->flags = flags;
+  if (loop) {
+    rt->loop = loop;
+  } else {
+    if (uv_loop_init(&rt->own_loop) != 0) {
+      free(rt);
+      return NULL;
+    }
+    rt->loop = &rt->own_loop;
+  }
+  rt->L = luaL_newstate();
+  if (rt->L == NULL) {
+    if (!loop) uv_loop_close(&rt->own_loop);
+    free(rt);
+    return NULL;
+  }
+  *(aiolua_runtime_t **)lua_getextraspace(rt->L) = rt;
+  aiolua__sched_init(rt);
+  aiolua__timer_init(rt);
+  lua_pushcfunction(rt->L, init_protected);
+  lua_pushlightuserdata(rt->L, rt);
+  if (lua_pcall(rt->L, 1, 0, 0) != LUA_OK) {
+    fprintf(stderr, "aiolua: cannot initialise: %s\n", lua_tostring(rt->L, -1));
+    aiolua_runtime_free(rt);
+    return NULL;
+  }
+  return rt;
+}
+
+/* [] -> [list] : the alive tasks, in creation order. */
+static void push_alive_tasks(lua_State *L, aiolua_runtime_t *rt) {
+  lua_newtable(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->tasks_ref);
+  lua_pushnil(L);
+  int n = 0;
+  while (lua_next(L, -2)) {              /* stack: list, tasks, k, v */
+    aiolua_task_t *t = aiolua__totask(L, -1);
+    if (t && t->fut.state == FUT_PENDING) {
+      lua_rawseti(L, -4, ++n);
+    } else {
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  /* the table is keyed by refs, which are reused: sort by task id */
+  for (int i = 2; i <= n; i++) {         /* insertion sort, small n usual */
+    for (int j = i; j > 1; j--) {
+      lua_rawgeti(L, -1, j - 1);
+      lua_rawgeti(L, -2, j);
+      aiolua_task_t *a = lua_touserdata(L, -2), *b = lua_touserdata(L, -1);
+      if (a->id < b->id) {
+        lua_pop(L, 2);
+        break;
+      }
+      lua_rawseti(L, -3, j - 1);
+      lua_rawseti(L, -2, j);
+    }
+  }
+}
+
+/* asyncio.all_tasks() */
+int aiolua__all_tasks(lua_State *L) {
+  push_alive_tasks(L, aiolua__rt(L));
+  return 1;
+}
+
+/* Cancels every alive task and runs the loop until they are all done. */
+static void cancel_all(lua_State *L, aiolua_runtime_t *rt) {
+  if (rt->ntasks == 0) return;
+  push_alive_tasks(L, rt);
+  int n = (int)lua_rawlen(L, -1);
+  for (int i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    aiolua__task_cancel(L, lua_touserdata(L, -1), 0);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  aiolua__loop_run(rt, NULL);
+}
+
+/* [fn, args...] -> [results...] : asyncio.run's engine (and, with
+** keep_tasks, loop:run_until_complete's).  Raises main's error, and
+** RuntimeError when called inside a running loop. */
+int aiolua__run_main(lua_State *L, int nargs, int keep_tasks) {
+  aiolua_runtime_t *rt = aiolua__rt(L);
+  if (rt->running || rt->current)
+    return aiolua_error(L, "RuntimeError",
+                        "asyncio.run() cannot be called from a running "
+                        "event loop");
+  int base = lua_gettop(L) - nargs;
+  aiolua_task_t *t = aiolua__task_new(L, nargs);  /* stack: task (at base) */
+  aiolua_task_t *prev = rt->main;
+  int deadlock = 0;
+  rt->main = t;
+  rt->running++;
+  if (aiolua__loop_run(rt, t) < 0) {     /* nothing can wake main */
+    deadlock = 1;
+    aiolua__task_cancel(L, t, 0);
+    aiolua__loop_run(rt, t);
+  }
+  if (!keep_tasks) cancel_all(L, rt);
+  rt->running--;
+  rt->main = prev;
+  lua_settop(L, base);
+  if (t->fut.state == FUT_FAILED) {      /* for the host's error report */
+    lua_getiuservalue(L, base, UV_RESULT);
+    lua_setfield(L, LUA_REGISTRYINDEX, "aiolua.last_err");
+    aiolua__getextra(L, base, "traceback");
+    lua_setfield(L, LUA_REGISTRYINDEX, "aiolua.last_tb");
+  }
+  if (deadlock && t->fut.state == FUT_CANCELLED)
+    return aiolua_error(L, "RuntimeError",
+                        "deadlock: the main task waits for something that "
+                        "nothing left on the event loop can complete");
+  return aiolua__outcome(L, base);
+}
+
+static int run_protected(lua_State *L) {
+  return aiolua__run_main(L, lua_gettop(L) - 1, 0);
+}
+
+int aiolua_run(aiolua_runtime_t *rt, int nargs, int nresults) {
+  lua_State *L = rt->L;
+  lua_pushnil(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "aiolua.last_tb");
+  lua_pushcfunction(L, run_protected);
+  lua_insert(L, -nargs - 2);
+  return lua_pcall(L, nargs + 1, nresults, 0);
+}
+
+int aiolua_spawn(aiolua_runtime_t *rt, int nargs) {
+  lua_State *L = rt->L;
+  lua_pushcfunction(L, aiolua__spawn_protected);
+  lua_insert(L, -nargs - 2);
+  return lua_pcall(L, nargs + 1, 1, 0);
+}
+
+void aiolua_traceback(aiolua_runtime_t *rt) {
+  lua_getfield(rt->L, LUA_REGISTRYINDEX, "aiolua.last_tb");
+}
+
+/* The traceback of err if it is the error the last run raised, else nil. */
+void aiolua__push_run_traceback(lua_State *L, int erridx) {
+  erridx = lua_absindex(L, erridx);
+  lua_getfield(L, LUA_REGISTRYINDEX, "aiolua.last_err");
+  int same = lua_rawequal(L, -1, erridx);
+  lua_pop(L, 1);
+  if (same)
+    lua_getfield(L, LUA_REGISTRYINDEX, "aiolua.last_tb");
+  else
+    lua_pushnil(L);
+}
+
+static void interrupt_cb(aiolua_runtime_t *rt, void *data) {
+  if (rt->main && rt->main->fut.state == FUT_PENDING) {
+    lua_pushliteral(rt->L, "KeyboardInterrupt");
+    aiolua__task_cancel(rt->L, rt->main, lua_gettop(rt->L));
+    lua_pop(rt->L, 1);
+  }
+}
+
+void aiolua_interrupt(aiolua_runtime_t *rt) {
+  rt->interrupted = 1;
+  aiolua__rq_push_c(rt, interrupt_cb, NULL);
+}
+
+int aiolua_runtime_run(aiolua_runtime_t *rt, uv_run_mode mode) {
+  return uv_run(rt->loop, mode);
+}
+
+static int teardown_protected(lua_State *L) {
+  aiolua_runtime_t *rt = lua_touserdata(L, 1);
+  if (!rt->running) cancel_all(L, rt);
+  return 0;
+}
+
+void aiolua_runtime_free(aiolua_runtime_t *rt) {
+  if (rt == NULL) return;
+  if (rt->tasks_ref) {                   /* initialised: let tasks clean up */
+    lua_pushcfunction(rt->L, teardown_protected);
+    lua_pushlightuserdata(rt->L, rt);
+    if (lua_pcall(rt->L, 1, 0, 0) != LUA_OK) lua_pop(rt->L, 1);
+  }
+  rt->closing = 1;
+  rt->nheap = 0;                         /* the heap points into Lua memory */
+  rt->rq_len = 0;
+  lua_close(rt->L);                      /* bindings' __gc close handles */
+  rt->L = NULL;
+  aiolua__sched_close(rt);
+  aiolua__timer_close(rt);
+  if (rt->loop == &rt->own_loop) {
+    uv_run(rt->loop, UV_RUN_DEFAULT);    /* close callbacks */
+    if (uv_loop_close(rt->loop) != 0) {
+      /* a handle someone forgot: close it rather than leak the loop */
+      uv_walk(rt->loop, close_leftover, NULL);
+      uv_run(rt->loop, UV_RUN_DEFAULT);
+      uv_loop_close(rt->loop);
+    }
+  } else {
+    uv_run(rt->loop, UV_RUN_NOWAIT);     /* our close callbacks */
+  }
+  free(rt);
+}

@@ -1,0 +1,162 @@
+/*
+** sched.c -- the ready queue and the loop runner.
+** Design note: the ready queue is a FIFO ring of entries: a task to step,
+** a packed Lua callback, or a C callback.  A uv_idle_t is active exactly
+** while the queue is not empty, so libuv polls without blocking and then
+** calls drain(), from any uv_run (ours or an embedding application's).
+** drain() runs under one lua_pcall, so no Lua error can longjmp across a
+** libuv frame; each Lua callback also runs under its own pcall.  Tasks are
+** stepped only here (task.c's aiolua__task_step is the only lua_resume).
+** A drain runs what was queued plus a bounded amount of what gets queued
+** meanwhile, then lets libuv poll: ping-pong between tasks does not pay a
+** poll per switch, and a task that loops on sleep(0) cannot starve I/O.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include "internal.h"
+
+#define DRAIN_EXTRA 8192 /* entries queued during a drain that it may run */
+
+static void rq_grow(aiolua_runtime_t *rt) {
+  size_t cap = rt->rq_cap ? rt->rq_cap * 2 : 256;
+  rq_entry_t *q = malloc(cap * sizeof *q);
+  if (q == NULL) abort();  /* XXX: cannot report OOM from a settle path */
+  for (size_t i = 0; i < rt->rq_len; i++)
+    q[i] = rt->rq[(rt->rq_head + i) % rt->rq_cap];
+  free(rt->rq);
+  rt->rq = q;
+  rt->rq_head = 0;
+  rt->rq_cap = cap;
+}
+
+static void idle_cb(uv_idle_t *h);
+
+static rq_entry_t *rq_push(aiolua_runtime_t *rt) {
+  if (rt->rq_len == rt->rq_cap) rq_grow(rt);
+  if (rt->rq_len == 0 && !rt->closing) uv_idle_start(&rt->idle, idle_cb);
+  return &rt->rq[(rt->rq_head + rt->rq_len++) % rt->rq_cap];
+}
+
+void aiolua__rq_push_task(aiolua_runtime_t *rt, aiolua_task_t *t) {
+  if (t->scheduled) return;
+  t->scheduled = 1;
+  rq_entry_t *e = rq_push(rt);
+  e->kind = RQ_TASK;
+  e->p = t;
+}
+
+void aiolua__rq_push_c(aiolua_runtime_t *rt,
+                       void (*fn)(aiolua_runtime_t *, void *), void *data) {
+  rq_entry_t *e = rq_push(rt);
+  e->kind = RQ_C;
+  e->cfn = fn;
+  e->p = data;
+}
+
+/* [fn, args...] -> [] : queues fn(args...) to run on the main thread. */
+void aiolua__rq_push_call(lua_State *L, int nargs) {
+  aiolua_runtime_t *rt = aiolua__rt(L);
+  lua_createtable(L, nargs + 1, 1);
+  lua_insert(L, -nargs - 2);
+  lua_pushinteger(L, nargs);
+  lua_setfield(L, -nargs - 3, "n");
+  for (int i = nargs + 1; i >= 1; i--) lua_rawseti(L, -i - 1, i);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->cbs_ref);
+  lua_insert(L, -2);
+  int ref = luaL_ref(L, -2);
+  lua_pop(L, 1);
+  rq_entry_t *e = rq_push(rt);
+  e->kind = RQ_CALL;
+  e->ref = ref;
+}
+
+/* Message handler: the error with a traceback. */
+static int msgh(lua_State *L) {
+  const char *msg = lua_tostring(L, 1);
+  if (msg == NULL) msg = luaL_tolstring(L, 1, NULL);
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+/* Runs a packed callback; an error is reported, as CPython's loop does. */
+static void run_call(lua_State *L, aiolua_runtime_t *rt, int ref) {
+  lua_pushcfunction(L, msgh);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->cbs_ref);
+  lua_rawgeti(L, -1, ref);              /* stack: msgh, cbs, pack */
+  luaL_unref(L, -2, ref);
+  lua_remove(L, -2);                    /* stack: msgh, pack */
+  int n = (int)(lua_getfield(L, -1, "n"), lua_tointeger(L, -1));
+  lua_pop(L, 1);
+  luaL_checkstack(L, n + 2, "too many callback arguments");
+  for (int i = 1; i <= n + 1; i++) lua_rawgeti(L, -i, i);
+  lua_remove(L, -n - 2);                /* stack: msgh, fn, args... */
+  if (lua_pcall(L, n, 0, -n - 2) != LUA_OK) {
+    fprintf(stderr, "Exception in callback: %s\n", lua_tostring(L, -1));
+    fflush(stderr);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
+/* Runs queued entries (see the design note for the bound).  Returns how
+** many ran.  Must run in protected mode. */
+int aiolua__rq_run(aiolua_runtime_t *rt) {
+  lua_State *L = rt->L;
+  size_t limit = rt->rq_len + DRAIN_EXTRA, n = 0;
+  while (rt->rq_len > 0 && n < limit) {
+    rq_entry_t e = rt->rq[rt->rq_head];
+    rt->rq_head = (rt->rq_head + 1) % rt->rq_cap;
+    rt->rq_len--;
+    n++;
+    switch (e.kind) {
+      case RQ_TASK: aiolua__task_step(rt, e.p); break;
+      case RQ_CALL: run_call(L, rt, e.ref); break;
+      default: e.cfn(rt, e.p); break;
+    }
+  }
+  return (int)n;
+}
+
+static int drain_protected(lua_State *L) {
+  aiolua__rq_run(lua_touserdata(L, 1));
+  return 0;
+}
+
+static void idle_cb(uv_idle_t *h) {
+  aiolua_runtime_t *rt = h->data;
+  lua_State *L = rt->L;
+  lua_pushcfunction(L, drain_protected);
+  lua_pushlightuserdata(L, rt);
+  if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+    fprintf(stderr, "aiolua: internal error in the scheduler: %s\n",
+            lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  if (rt->rq_len == 0) uv_idle_stop(h);
+}
+
+/* Runs the loop until task `until` is done (or, with until == NULL, until
+** no task is alive).  Returns 0, or -1 if the loop ran out of work first:
+** nothing left could ever wake the awaited task. */
+int aiolua__loop_run(aiolua_runtime_t *rt, aiolua_task_t *until) {
+  for (;;) {
+    if (until ? until->fut.state != FUT_PENDING : rt->ntasks == 0) return 0;
+    int alive = uv_run(rt->loop, UV_RUN_ONCE);
+    if (!alive && rt->rq_len == 0) {
+      if (until ? until->fut.state != FUT_PENDING : rt->ntasks == 0) return 0;
+      return -1;
+    }
+  }
+}
+
+void aiolua__sched_init(aiolua_runtime_t *rt) {
+  uv_idle_init(rt->loop, &rt->idle);
+  rt->idle.data = rt;
+}
+
+void aiolua__sched_close(aiolua_runtime_t *rt) {
+  uv_close((uv_handle_t *)&rt->idle, NULL);
+  free(rt->rq);
+  rt->rq = NULL;
+  rt->rq_len = rt->rq_cap = rt->rq_head = 0;
+}

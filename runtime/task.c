@@ -1,0 +1,287 @@
+/*
+** task.c -- tasks: a Lua thread plus a future for its outcome.
+** Design note: a task is anchored in the runtime's task table from creation
+** until it finishes, so the scheduler may hold it by pointer.  Only
+** aiolua__task_step resumes a task's thread; it runs from the ready queue.
+** The thread yields only through await (a private marker); any other yield
+** fails the task.  When the thread finishes, its results move into the
+** task's UV_RESULT, the thread is dropped (a finished task holds only its
+** results), and the task is unanchored.  Cancellation is a request:
+** cancel() cancels the future the task awaits, or sets must_cancel, and the
+** task sees a CancelledError at its await, so its pcall and <close> cleanup
+** run.
+*/
+#include <stdio.h>
+#include <string.h>
+#include "internal.h"
+
+aiolua_task_t *aiolua__totask(lua_State *L, int idx) {
+  aiolua_future_t *f = aiolua_tofuture(L, idx);
+  return f && f->kind == KIND_TASK ? (aiolua_task_t *)f : NULL;
+}
+
+static aiolua_task_t *checktask(lua_State *L, int idx) {
+  aiolua_task_t *t = aiolua__totask(L, idx);
+  if (t == NULL) luaL_typeerror(L, idx, "Task");
+  return t;
+}
+
+/* Pushes the userdata of an alive task. */
+void aiolua__pushtask(lua_State *L, aiolua_task_t *t) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, t->fut.rt->tasks_ref);
+  lua_rawgeti(L, -1, t->ref);
+  lua_remove(L, -2);
+}
+
+/* [fn, args...] -> [task] : creates a task that will call fn(args...) and
+** schedules it.  fn may also be a coroutine object (then nargs is 0). */
+aiolua_task_t *aiolua__task_new(lua_State *L, int nargs) {
+  aiolua_runtime_t *rt = aiolua__rt(L);
+  int base = lua_gettop(L) - nargs;  /* index of fn */
+  if (aiolua__iscoro(L, base)) {
+    if (nargs > 0) luaL_error(L, "create_task: a coroutine takes no arguments");
+    lua_settop(L, base);
+    nargs = aiolua__coro_unpack(L, base);  /* replaces it by fn, args... */
+  } else if (lua_type(L, base) != LUA_TFUNCTION) {
+    const char *tn = luaL_typename(L, base);
+    if (aiolua_tofuture(L, base)) tn = "Future";
+    luaL_error(L, "a coroutine was expected, got %s", tn);
+  }
+  lua_State *co = lua_newthread(L);      /* stack: fn, args..., co */
+  lua_insert(L, base);                   /* stack: co, fn, args... */
+  lua_xmove(L, co, nargs + 1);           /* stack: co */
+  aiolua_task_t *t = (aiolua_task_t *)aiolua__future_new(
+      L, KIND_TASK, sizeof(aiolua_task_t), TASK_NUV);
+  t->co = co;
+  t->id = ++rt->task_seq;
+  lua_insert(L, -2);                     /* stack: task, co */
+  lua_setiuservalue(L, -2, UV_THREAD);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->tasks_ref);
+  lua_pushvalue(L, -2);
+  t->ref = luaL_ref(L, -2);
+  lua_pop(L, 1);
+  rt->ntasks++;
+  aiolua__rq_push_task(rt, t);
+  return t;
+}
+
+static void push_name(lua_State *L, int idx, aiolua_task_t *t) {
+  if (aiolua__getextra(L, idx, "name") == LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_pushfstring(L, "Task-%d", (int)t->id);
+  }
+}
+
+/* Pushes the traceback of a failing task: its own, preceded by that of the
+** task it awaited when the error came out of that await unchanged. */
+static void push_chained_traceback(lua_State *L, int tidx, aiolua_task_t *t,
+                                   int erridx) {
+  aiolua__pushtraceback(L, t->co, erridx);   /* stack: own */
+  if (aiolua__getextra(L, tidx, "cause_err") != LUA_TNIL &&
+      lua_rawequal(L, -1, erridx)) {
+    const char *own = lua_tostring(L, -2), *nl = strchr(own, '\n');
+    lua_pop(L, 1);
+    aiolua__getextra(L, tidx, "cause_tb");   /* stack: own, cause */
+    push_name(L, tidx, t);
+    lua_pushfstring(L, "\n(awaited in task '%s')%s", lua_tostring(L, -1),
+                    nl ? nl : "");
+    lua_remove(L, -2);
+    lua_concat(L, 2);                        /* stack: own, full */
+    lua_remove(L, -2);
+  } else {
+    lua_pop(L, 1);
+  }
+}
+
+/* Finishes task t after its thread returned `status` with `nres` values
+** (results, or one error value) on top of its stack. */
+static void finish(aiolua_runtime_t *rt, aiolua_task_t *t, int status,
+                   int nres) {
+  lua_State *L = rt->L, *co = t->co;
+  luaL_checkstack(L, nres + 4, "too many results");
+  aiolua__pushtask(L, t);
+  int tidx = lua_gettop(L);
+  lua_pushvalue(L, tidx);                    /* stack: task, task */
+  if (status == LUA_OK) {
+    lua_xmove(co, L, nres);
+    aiolua__future_settle(L, &t->fut, FUT_DONE, nres);
+  } else {
+    lua_xmove(co, L, 1);                     /* stack: task, task, err */
+    if (aiolua_iserror(L, -1, "CancelledError")) {
+      lua_getfield(L, -1, "message");
+      lua_remove(L, -2);                     /* stack: task, task, msg */
+      t->fut.flags |= FUT_RETRIEVED;
+      aiolua__future_settle(L, &t->fut, FUT_CANCELLED, 1);
+    } else {
+      push_chained_traceback(L, tidx, t, lua_gettop(L));
+      aiolua__setextra(L, tidx, "traceback");
+      aiolua__future_settle(L, &t->fut, FUT_FAILED, 1);
+    }
+#if LUA_VERSION_RELEASE_NUM >= 50406
+    lua_closethread(co, L);                  /* runs pending <close> */
+#else
+    lua_resetthread(co);
+#endif
+  }
+  lua_pushnil(L);                            /* stack: task */
+  lua_setiuservalue(L, tidx, UV_THREAD);     /* drop the thread */
+  t->co = NULL;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->tasks_ref);
+  luaL_unref(L, -1, t->ref);
+  t->ref = LUA_NOREF;
+  rt->ntasks--;
+  lua_settop(L, tidx - 1);
+  if (rt->running && (t == rt->main || rt->ntasks == 0)) uv_stop(rt->loop);
+}
+
+/* --debug: warns about a step that held the loop too long. */
+static void slow_check(aiolua_runtime_t *rt, aiolua_task_t *t, uint64_t t0) {
+  double dt = (double)(uv_hrtime() - t0) / 1e9;
+  if (dt >= 0.1)
+    fprintf(stderr, "Executing <Task name='Task-%u'> took %.3f seconds\n",
+            t->id, dt);
+  (void)rt;
+}
+
+/* Runs task t until its next await.  The only caller of lua_resume. */
+void aiolua__task_step(aiolua_runtime_t *rt, aiolua_task_t *t) {
+  t->scheduled = 0;
+  lua_State *co = t->co;
+  if (co == NULL) return;                /* finished meanwhile */
+  int nargs = 0, nres = 0, status;
+  if (!t->started) {
+    t->started = 1;
+    if (t->must_cancel) {                /* cancelled before it ran */
+      lua_settop(co, 0);
+      aiolua__pushtask(co, t);
+      aiolua__getextra(co, -1, "cancel_msg");
+      aiolua_pusherror(co, "CancelledError", "%s",
+                       lua_isstring(co, -1) ? lua_tostring(co, -1) : "");
+      finish(rt, t, LUA_ERRRUN, 1);
+      return;
+    }
+    nargs = lua_gettop(co) - 1;
+  }
+  aiolua_task_t *prev = rt->current;
+  rt->current = t;
+  uint64_t t0 = (rt->flags & AIOLUA_DEBUG) ? uv_hrtime() : 0;
+  status = lua_resume(co, rt->L, nargs, &nres);
+  rt->current = prev;
+  if (t0) slow_check(rt, t, t0);
+  if (status == LUA_YIELD) {
+    if (nres == 1 && lua_touserdata(co, -1) == AIOLUA_AWAIT_MARKER) {
+      lua_pop(co, 1);
+      return;                            /* parked, or queued again */
+    }
+    lua_pop(co, nres);
+    lua_pushfstring(co, "a task yielded with coroutine.yield; use await "
+                        "(or run the generator in its own coroutine)");
+    status = LUA_ERRRUN;
+    nres = 1;
+  }
+  finish(rt, t, status, nres);
+}
+
+/* Requests cancellation of task t; msgidx is the message or 0.  Returns 1
+** if the request was taken (the task was not done). */
+int aiolua__task_cancel(lua_State *L, aiolua_task_t *t, int msgidx) {
+  if (t->fut.state != FUT_PENDING) return 0;
+  t->ncancel++;
+  if (t->awaiting) {
+    aiolua_future_t *f = t->awaiting;
+    /* the awaited future is argument 1 of await, the parked frame */
+    lua_pushvalue(t->co, 1);
+    lua_xmove(t->co, L, 1);
+    int r = aiolua__future_cancel(L, f, msgidx);
+    lua_pop(L, 1);
+    if (r) return 1;
+  }
+  t->must_cancel = 1;
+  aiolua__pushtask(L, t);
+  if (msgidx) lua_pushvalue(L, msgidx); else lua_pushnil(L);
+  aiolua__setextra(L, -2, "cancel_msg");
+  lua_pop(L, 1);
+  return 1;
+}
+
+/* ---- Lua methods ----------------------------------------------------- */
+
+static int l_cancel(lua_State *L) {
+  aiolua_task_t *t = checktask(L, 1);
+  lua_settop(L, 2);
+  lua_pushboolean(L, aiolua__task_cancel(L, t, lua_isnil(L, 2) ? 0 : 2));
+  return 1;
+}
+
+static int l_cancelling(lua_State *L) {
+  lua_pushinteger(L, checktask(L, 1)->ncancel);
+  return 1;
+}
+
+static int l_uncancel(lua_State *L) {
+  aiolua_task_t *t = checktask(L, 1);
+  if (t->ncancel > 0) t->ncancel--;
+  if (t->ncancel == 0) t->must_cancel = 0;
+  lua_pushinteger(L, t->ncancel);
+  return 1;
+}
+
+static int l_get_name(lua_State *L) {
+  push_name(L, 1, checktask(L, 1));
+  return 1;
+}
+
+static int l_set_name(lua_State *L) {
+  checktask(L, 1);
+  luaL_tolstring(L, 2, NULL);
+  aiolua__setextra(L, 1, "name");
+  return 0;
+}
+
+static int l_result(lua_State *L) {
+  checktask(L, 1);
+  lua_settop(L, 1);
+  return aiolua__outcome(L, 1);
+}
+
+/* task:get_coro() is not provided: the coroutine is consumed. */
+
+static int l_tostring(lua_State *L) {
+  aiolua_task_t *t = checktask(L, 1);
+  static const char *const st[] = {"pending", "finished", "finished",
+                                   "cancelled"};
+  push_name(L, 1, t);
+  lua_pushfstring(L, "<Task %s name='%s'>", st[t->fut.state],
+                  lua_tostring(L, -1));
+  return 1;
+}
+
+static int l_gc(lua_State *L) {
+  aiolua__report_unretrieved(L, 1, "Task");
+  return 0;
+}
+
+static const luaL_Reg task_methods[] = {
+  {"cancel", l_cancel},
+  {"cancelling", l_cancelling},
+  {"uncancel", l_uncancel},
+  {"get_name", l_get_name},
+  {"set_name", l_set_name},
+  {"result", l_result},
+  {NULL, NULL}
+};
+
+void aiolua__task_open(lua_State *L) {
+  aiolua_runtime_t *rt = aiolua__rt(L);
+  luaL_newmetatable(L, AIOLUA_TASK_MT);
+  rt->mt_task = lua_topointer(L, -1);
+  lua_newtable(L);
+  aiolua__future_methods(L);
+  luaL_setfuncs(L, task_methods, 0);     /* overrides cancel and result */
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, l_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, l_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+}
