@@ -1,0 +1,2 @@
+-- await at the end of the chunk
+local x = await

@@ -1,0 +1,1 @@
+if await then end

@@ -1,0 +1,2 @@
+local a = await f()
+local s = [= abc ]=]

@@ -1,0 +1,1 @@
+local async function a.b() end

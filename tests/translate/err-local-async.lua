@@ -1,0 +1,1 @@
+local async = 1

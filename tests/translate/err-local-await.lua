@@ -1,0 +1,1 @@
+local await = 1

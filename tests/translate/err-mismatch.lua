@@ -1,0 +1,1 @@
+await f(1 end

@@ -1,0 +1,3 @@
+repeat
+  await x
+end

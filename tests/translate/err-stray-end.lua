@@ -1,0 +1,2 @@
+await x
+end

@@ -1,0 +1,4 @@
+-- line 1
+async function f()
+  if x then
+  end

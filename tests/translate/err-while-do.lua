@@ -1,0 +1,2 @@
+local x = await y
+while x end

@@ -1,0 +1,2 @@
+-- no keywords here at all, CR onlylocal s = [[
+]]return "\"

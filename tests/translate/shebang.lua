@@ -1,0 +1,3 @@
+#!/usr/bin/env aiolua
+async function main() await f() end
+error("line 3")
