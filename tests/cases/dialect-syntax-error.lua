@@ -1,0 +1,4 @@
+-- Malformed dialect code: a syntax error naming the file and the line.
+async function main()
+  local x = await
+end
