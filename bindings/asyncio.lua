@@ -110,10 +110,15 @@ local function run_with_timeout(delay, fn, ...)
   if delay == nil then return fn(...) end
   local expired = false
   local cancelling = task:cancelling()
-  local handle = core.get_running_loop():call_later(delay, function()
+  local function on_timeout()
     expired = true
     task:cancel()
-  end)
+  end
+  -- A deadline already passed fires soon, as CPython's Timeout.reschedule
+  -- does: fn runs until its first await, not until the timer phase.
+  local loop = core.get_running_loop()
+  local handle = delay <= 0 and loop:call_soon(on_timeout)
+                 or loop:call_later(delay, on_timeout)
   local res = pack(pcall(fn, ...))
   handle:cancel()
   if expired and task:uncancel() <= cancelling and not res[1]
