@@ -292,7 +292,8 @@ static int read_submit(fs_op *op) {
 /* Submits the next uv request of a WRITE: the rest of the data. */
 static int write_submit(fs_op *op) {
   size_t rest = op->len - op->done;
-  uv_buf_t iov = uv_buf_init(op->buf + op->done,
+  static char empty[1];
+  uv_buf_t iov = uv_buf_init(op->buf ? op->buf + op->done : empty,
                              (unsigned int)(rest > FS_MAXSTEP ? FS_MAXSTEP
                                                               : rest));
   int64_t off = op->offset < 0 || op->file->stream
