@@ -35,7 +35,8 @@ static int async_call(lua_State *L) {
   coro_t *c = lua_newuserdatauv(L, sizeof(coro_t), nargs + 1);
   c->nargs = nargs;
   c->state = CORO_CREATED;
-  luaL_setmetatable(L, AIOLUA_CORO_MT);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, aiolua__rt(L)->mt_coro_ref);
+  lua_setmetatable(L, -2);
   lua_insert(L, 1);                      /* stack: coro, args... */
   for (int i = nargs; i >= 1; i--) lua_setiuservalue(L, 1, i + 1);
   lua_pushvalue(L, lua_upvalueindex(3));  /* the async function itself */
@@ -237,6 +238,8 @@ void aiolua__await_open(lua_State *L) {
     {"await", aiolua__await}, {"close", coro_close}, {NULL, NULL}};
   luaL_newmetatable(L, AIOLUA_CORO_MT);
   aiolua__rt(L)->mt_coro = lua_topointer(L, -1);
+  lua_pushvalue(L, -1);
+  aiolua__rt(L)->mt_coro_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   luaL_newlib(L, methods);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, coro_tostring);

@@ -49,7 +49,9 @@ aiolua_future_t *aiolua__future_new(lua_State *L, int kind, size_t size,
   f->rt = rt;
   f->kind = (uint8_t)kind;
   f->anchor = LUA_NOREF;
-  luaL_setmetatable(L, kind == KIND_TASK ? AIOLUA_TASK_MT : AIOLUA_FUTURE_MT);
+  lua_rawgeti(L, LUA_REGISTRYINDEX,
+              kind == KIND_TASK ? rt->mt_task_ref : rt->mt_future_ref);
+  lua_setmetatable(L, -2);
   return f;
 }
 
@@ -139,20 +141,22 @@ static void schedule_waiters(lua_State *L, int idx, aiolua_future_t *f) {
     f->waiter = NULL;
   }
   if (!(f->flags & FUT_HASCB)) return;
-  f->flags &= ~FUT_HASCB;
+  int list = f->flags & FUT_CBLIST;
+  f->flags &= ~(FUT_HASCB | FUT_CBLIST);
   lua_getiuservalue(L, idx, UV_CBS);      /* take ownership of the list */
   lua_pushnil(L);
   lua_setiuservalue(L, idx, UV_CBS);
-  int n = (int)lua_rawlen(L, -1);
+  int n = list ? (int)lua_rawlen(L, -1) : 1;
   for (int i = 1; i <= n; i++) {
-    lua_rawgeti(L, -1, i);
-    aiolua_task_t *t = aiolua__totask(L, -1);
-    if (t) {
+    if (list) lua_rawgeti(L, -1, i); else lua_pushvalue(L, -1);
+    aiolua_task_t *t = lua_type(L, -1) == LUA_TUSERDATA
+                           ? lua_touserdata(L, -1) : NULL;
+    if (t) {                              /* only tasks are userdata here */
       lua_pop(L, 1);
       aiolua__rq_push_task(rt, t);
     } else {                              /* a done callback: fn(fut) */
       lua_pushvalue(L, idx);
-      aiolua__rq_push_call(L, 1);
+      aiolua__rq_push_cb(L);
     }
   }
   lua_pop(L, 1);
@@ -216,6 +220,30 @@ int aiolua__future_cancel(lua_State *L, aiolua_future_t *f, int msgidx) {
   return cancel(L, idx, f, msgidx);
 }
 
+/* [v] -> [] : adds v (a Task or a function) to the extra waiters of the
+** future at fidx.  One waiter is kept as is; more make a list. */
+static void cbs_add(lua_State *L, int fidx, aiolua_future_t *f) {
+  if (!(f->flags & FUT_HASCB)) {
+    lua_setiuservalue(L, fidx, UV_CBS);
+    f->flags |= FUT_HASCB;
+    return;
+  }
+  if (!(f->flags & FUT_CBLIST)) {
+    lua_createtable(L, 4, 0);            /* stack: v, list */
+    lua_getiuservalue(L, fidx, UV_CBS);
+    lua_rawseti(L, -2, 1);
+    lua_insert(L, -2);                   /* stack: list, v */
+    lua_rawseti(L, -2, 2);
+    lua_setiuservalue(L, fidx, UV_CBS);
+    f->flags |= FUT_CBLIST;
+    return;
+  }
+  lua_getiuservalue(L, fidx, UV_CBS);
+  lua_insert(L, -2);
+  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  lua_pop(L, 1);
+}
+
 /* Registers task t as a waiter of f, whose userdata is on top. */
 void aiolua__future_add_waiter(lua_State *L, aiolua_future_t *f,
                                aiolua_task_t *t) {
@@ -224,15 +252,8 @@ void aiolua__future_add_waiter(lua_State *L, aiolua_future_t *f,
     return;
   }
   int fidx = lua_absindex(L, -1);
-  if (!(f->flags & FUT_HASCB)) {
-    lua_createtable(L, 2, 0);
-    lua_setiuservalue(L, fidx, UV_CBS);
-    f->flags |= FUT_HASCB;
-  }
-  lua_getiuservalue(L, fidx, UV_CBS);
   aiolua__pushtask(L, t);
-  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-  lua_pop(L, 1);
+  cbs_add(L, fidx, f);
 }
 
 /* ---- sleep futures --------------------------------------------------- */
@@ -403,7 +424,7 @@ static int l_add_done_callback(lua_State *L) {
   if (f->state != FUT_PENDING) {        /* call soon, as CPython does */
     lua_pushvalue(L, 2);
     lua_pushvalue(L, 1);
-    aiolua__rq_push_call(L, 1);
+    aiolua__rq_push_cb(L);
     return 0;
   }
   if (f->kind == KIND_SLEEP) {
@@ -411,14 +432,8 @@ static int l_add_done_callback(lua_State *L) {
     aiolua__sleep_arm(L, (aiolua_sleep_t *)f);
     lua_pop(L, 1);
   }
-  if (!(f->flags & FUT_HASCB)) {
-    lua_createtable(L, 2, 0);
-    lua_setiuservalue(L, 1, UV_CBS);
-    f->flags |= FUT_HASCB;
-  }
-  lua_getiuservalue(L, 1, UV_CBS);
-  lua_pushvalue(L, 2);
-  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  lua_settop(L, 2);
+  cbs_add(L, 1, f);
   return 0;
 }
 
@@ -426,7 +441,15 @@ static int l_remove_done_callback(lua_State *L) {
   aiolua_future_t *f = aiolua__checkfuture(L, 1);
   luaL_checktype(L, 2, LUA_TFUNCTION);
   int removed = 0;
-  if (f->flags & FUT_HASCB) {
+  if ((f->flags & FUT_HASCB) && !(f->flags & FUT_CBLIST)) {
+    lua_getiuservalue(L, 1, UV_CBS);
+    if (lua_rawequal(L, -1, 2)) {
+      removed = 1;
+      lua_pushnil(L);
+      lua_setiuservalue(L, 1, UV_CBS);
+      f->flags &= ~FUT_HASCB;
+    }
+  } else if (f->flags & FUT_HASCB) {
     lua_getiuservalue(L, 1, UV_CBS);
     int n = (int)lua_rawlen(L, 3), j = 1;
     for (int i = 1; i <= n; i++) {
@@ -550,6 +573,8 @@ void aiolua__future_open(lua_State *L) {
   aiolua_runtime_t *rt = aiolua__rt(L);
   luaL_newmetatable(L, AIOLUA_FUTURE_MT);
   rt->mt_future = lua_topointer(L, -1);
+  lua_pushvalue(L, -1);
+  rt->mt_future_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_newtable(L);
   aiolua__future_methods(L);
   lua_setfield(L, -2, "__index");

@@ -26,6 +26,7 @@ enum { KIND_FUTURE, KIND_TASK, KIND_SLEEP };
 #define FUT_ARMED 0x04     /* sleep: timer in the heap */
 #define FUT_ANCHORED 0x08  /* held by a registry ref (anchor) */
 #define FUT_LUACANCEL 0x10 /* extras.cancel overrides cancel() */
+#define FUT_CBLIST 0x20    /* UV_CBS is a list, not a single waiter */
 
 /* Uservalue slots of future and task userdata. */
 #define UV_RESULT 1 /* nil, the single result, a table of results, or error */
@@ -36,6 +37,7 @@ enum { KIND_FUTURE, KIND_TASK, KIND_SLEEP };
 #define TASK_NUV 4
 
 typedef struct aiolua_task aiolua_task_t;
+typedef struct aiolua_alloc aiolua_alloc_t;
 
 /* A timer in the runtime's heap; embedded in what owns it. */
 typedef struct aiolua_timer {
@@ -73,7 +75,7 @@ struct aiolua_task {
 };
 
 /* Ready queue entries. */
-enum { RQ_TASK, RQ_CALL, RQ_C };
+enum { RQ_TASK, RQ_CALL, RQ_CB, RQ_C };
 typedef struct rq_entry {
   uint8_t kind;
   void *p;      /* task, or C function data */
@@ -84,6 +86,7 @@ typedef struct rq_entry {
 struct aiolua_runtime {
   uv_loop_t *loop, own_loop;
   lua_State *L;     /* main thread */
+  aiolua_alloc_t *alloc;
   int flags;
   /* ready queue: a ring buffer */
   rq_entry_t *rq;
@@ -102,6 +105,9 @@ struct aiolua_runtime {
   int tasks_ref;         /* registry: table of alive tasks */
   int anchors_ref;       /* registry: table of anchored futures */
   int cbs_ref;           /* registry: table of packed callbacks */
+  int cbq_ref;           /* registry: fn, arg pairs of RQ_CB entries */
+  lua_Integer cbq_head, cbq_tail;
+  int mt_future_ref, mt_task_ref, mt_coro_ref;
   int threads_ref;       /* registry: pool of finished threads for reuse */
   int nthreads;
   /* run state */
@@ -124,6 +130,7 @@ void aiolua__rq_push_task(aiolua_runtime_t *rt, aiolua_task_t *t);
 void aiolua__rq_push_c(aiolua_runtime_t *rt,
                        void (*fn)(aiolua_runtime_t *, void *), void *data);
 void aiolua__rq_push_call(lua_State *L, int nargs); /* [fn, args] -> [] */
+void aiolua__rq_push_cb(lua_State *L);  /* [fn, arg] -> [] */
 int aiolua__rq_run(aiolua_runtime_t *rt);
 int aiolua__loop_run(aiolua_runtime_t *rt, aiolua_task_t *until);
 void aiolua__sched_init(aiolua_runtime_t *rt);
@@ -172,6 +179,10 @@ void aiolua__await_open(lua_State *L);
 void aiolua__error_open(lua_State *L);
 void aiolua__error_funcs(lua_State *L);
 void aiolua__pushtraceback(lua_State *L, lua_State *co, int erridx);
+
+/* alloc.c */
+lua_State *aiolua__newstate(aiolua_alloc_t **ap);
+void aiolua__alloc_free(aiolua_alloc_t *a);
 
 /* load.c */
 void aiolua__load_open(aiolua_runtime_t *rt);

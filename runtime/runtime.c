@@ -24,6 +24,12 @@ lua_State *aiolua_runtime_lua(aiolua_runtime_t *rt) { return rt->L; }
 uv_loop_t *aiolua_runtime_loop(aiolua_runtime_t *rt) { return rt->loop; }
 int aiolua_runtime_flags(aiolua_runtime_t *rt) { return rt->flags; }
 
+static int panic(lua_State *L) {
+  fprintf(stderr, "aiolua: PANIC: unprotected error in call to Lua API (%s)\n",
+          lua_tostring(L, -1));
+  return 0;  /* then abort */
+}
+
 /* A registry table, referenced by an integer ref. */
 static int new_registry_table(lua_State *L) {
   lua_newtable(L);
@@ -79,6 +85,8 @@ static int init_protected(lua_State *L) {
   rt->tasks_ref = new_registry_table(L);
   rt->anchors_ref = new_registry_table(L);
   rt->cbs_ref = new_registry_table(L);
+  rt->cbq_ref = new_registry_table(L);
+  lua_gc(L, LUA_GCGEN, 0, 0);            /* tasks make short-lived garbage */
   aiolua__error_open(L);
   aiolua__future_open(L);
   aiolua__task_open(L);
@@ -105,13 +113,14 @@ aiolua_runtime_t *aiolua_runtime_new(uv_loop_t *loop, int flags) {
     }
     rt->loop = &rt->own_loop;
   }
-  rt->L = luaL_newstate();
+  rt->L = aiolua__newstate(&rt->alloc);
   if (rt->L == NULL) {
     if (!loop) uv_loop_close(&rt->own_loop);
     free(rt);
     return NULL;
   }
   *(aiolua_runtime_t **)lua_getextraspace(rt->L) = rt;
+  lua_atpanic(rt->L, panic);
   aiolua__sched_init(rt);
   aiolua__timer_init(rt);
   lua_pushcfunction(rt->L, init_protected);
@@ -283,6 +292,7 @@ void aiolua_runtime_free(aiolua_runtime_t *rt) {
   rt->rq_len = 0;
   lua_close(rt->L);                      /* bindings' __gc close handles */
   rt->L = NULL;
+  aiolua__alloc_free(rt->alloc);
   aiolua__sched_close(rt);
   aiolua__timer_close(rt);
   if (rt->loop == &rt->own_loop) {

@@ -70,6 +70,19 @@ void aiolua__rq_push_call(lua_State *L, int nargs) {
   e->ref = ref;
 }
 
+/* [fn, arg] -> [] : queues fn(arg) (done callbacks).  The pair waits in
+** the cbq table, in the same FIFO order as its RQ_CB entry. */
+void aiolua__rq_push_cb(lua_State *L) {
+  aiolua_runtime_t *rt = aiolua__rt(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->cbq_ref);
+  lua_insert(L, -3);                     /* stack: cbq, fn, arg */
+  lua_rawseti(L, -3, rt->cbq_tail + 2);
+  lua_rawseti(L, -2, rt->cbq_tail + 1);
+  lua_pop(L, 1);
+  rt->cbq_tail += 2;
+  rq_push(rt)->kind = RQ_CB;
+}
+
 /* Message handler: the error with a traceback. */
 static int msgh(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
@@ -98,6 +111,28 @@ static void run_call(lua_State *L, aiolua_runtime_t *rt, int ref) {
   lua_pop(L, 1);
 }
 
+/* Runs the oldest fn(arg) pair of the cbq table. */
+static void run_cb(lua_State *L, aiolua_runtime_t *rt) {
+  lua_pushcfunction(L, msgh);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->cbq_ref);
+  lua_Integer i = rt->cbq_head;
+  lua_rawgeti(L, -1, i + 1);
+  lua_rawgeti(L, -2, i + 2);             /* stack: msgh, cbq, fn, arg */
+  lua_pushnil(L);
+  lua_rawseti(L, -4, i + 1);
+  lua_pushnil(L);
+  lua_rawseti(L, -4, i + 2);
+  lua_remove(L, -3);                     /* stack: msgh, fn, arg */
+  rt->cbq_head = i + 2;
+  if (rt->cbq_head == rt->cbq_tail) rt->cbq_head = rt->cbq_tail = 0;
+  if (lua_pcall(L, 1, 0, -3) != LUA_OK) {
+    fprintf(stderr, "Exception in callback: %s\n", lua_tostring(L, -1));
+    fflush(stderr);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
 /* Runs queued entries (see the design note for the bound).  Returns how
 ** many ran.  Must run in protected mode. */
 int aiolua__rq_run(aiolua_runtime_t *rt) {
@@ -111,6 +146,7 @@ int aiolua__rq_run(aiolua_runtime_t *rt) {
     switch (e.kind) {
       case RQ_TASK: aiolua__task_step(rt, e.p); break;
       case RQ_CALL: run_call(L, rt, e.ref); break;
+      case RQ_CB: run_cb(L, rt); break;
       default: e.cfn(rt, e.p); break;
     }
   }

@@ -42,10 +42,14 @@ aiolua_task_t *aiolua__task_new(lua_State *L, int nargs) {
     if (nargs > 0) luaL_error(L, "create_task: a coroutine takes no arguments");
     lua_settop(L, base);
     nargs = aiolua__coro_unpack(L, base);  /* replaces it by fn, args... */
+  } else if (aiolua_tofuture(L, base)) {  /* e.g. sleep(): await it */
+    if (nargs > 0) luaL_error(L, "create_task: a future takes no arguments");
+    lua_pushcfunction(L, aiolua__await);
+    lua_insert(L, base);
+    nargs = 1;
   } else if (lua_type(L, base) != LUA_TFUNCTION) {
-    const char *tn = luaL_typename(L, base);
-    if (aiolua_tofuture(L, base)) tn = "Future";
-    luaL_error(L, "a coroutine was expected, got %s", tn);
+    aiolua_error(L, "TypeError", "a coroutine was expected, got %s",
+                 luaL_typename(L, base));
   }
   lua_State *co = lua_newthread(L);      /* stack: fn, args..., co */
   lua_insert(L, base);                   /* stack: co, fn, args... */
@@ -275,6 +279,8 @@ void aiolua__task_open(lua_State *L) {
   aiolua_runtime_t *rt = aiolua__rt(L);
   luaL_newmetatable(L, AIOLUA_TASK_MT);
   rt->mt_task = lua_topointer(L, -1);
+  lua_pushvalue(L, -1);
+  rt->mt_task_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_newtable(L);
   aiolua__future_methods(L);
   luaL_setfuncs(L, task_methods, 0);     /* overrides cancel and result */

@@ -18,6 +18,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem */
 #endif
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,7 +236,7 @@ static int put_newlines(translator *tr, const char *s, const char *e) {
 static void newline(lexer *lx) {
   char old = *lx->p++;
   if (lx->p < lx->end && isnl(*lx->p) && *lx->p != old) lx->p++;
-  lx->line++;
+  if (lx->line < INT_MAX) lx->line++;
 }
 
 /* At '[': counts the '=' of a long bracket.  Returns level + 2 for a

@@ -1,0 +1,131 @@
+/*
+** alloc.c -- the Lua state's allocator: segregated free lists for small
+** blocks (16-byte size classes up to 1 KiB, which covers a coroutine's
+** initial stack) carved from 2 MiB slabs that the kernel may back with
+** huge pages, plain malloc above that.  Tasks make many small, short-lived objects of a
+** few sizes (threads, userdata, closures); a free list serves them in a few
+** instructions and without malloc's per-block header.  Slabs are returned
+** when the state closes.  Sanitizer builds use plain malloc so that ASan
+** sees every block.
+*/
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "internal.h"
+
+#define CLASS_SHIFT 4
+#define MAX_SMALL 1024
+#define NCLASSES (MAX_SMALL >> CLASS_SHIFT)
+#define SLAB_SIZE (2 * 1024 * 1024)
+
+typedef struct freeblock { struct freeblock *next; } freeblock_t;
+typedef struct slab { struct slab *next; } slab_t;
+
+struct aiolua_alloc {
+  freeblock_t *free[NCLASSES + 1];
+  slab_t *slabs;
+  char *bump, *bump_end;  /* the unused tail of the newest slab */
+};
+
+static size_t class_of(size_t n) { return (n + 15) >> CLASS_SHIFT; }
+
+static void *small_alloc(aiolua_alloc_t *a, size_t cls) {
+  freeblock_t *b = a->free[cls];
+  if (b) {
+    a->free[cls] = b->next;
+    return b;
+  }
+  size_t size = cls << CLASS_SHIFT;
+  if ((size_t)(a->bump_end - a->bump) < size) {
+    slab_t *s = aligned_alloc(SLAB_SIZE, SLAB_SIZE);
+    if (s == NULL) return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(s, SLAB_SIZE, MADV_HUGEPAGE);  /* fewer page faults */
+#endif
+    s->next = a->slabs;
+    a->slabs = s;
+    a->bump = (char *)s + 16;  /* keep 16-byte alignment */
+    a->bump_end = (char *)s + SLAB_SIZE;
+  }
+  void *p = a->bump;
+  a->bump += size;
+  return p;
+}
+
+static void small_free(aiolua_alloc_t *a, void *p, size_t cls) {
+  freeblock_t *b = p;
+  b->next = a->free[cls];
+  a->free[cls] = b;
+}
+
+static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  aiolua_alloc_t *a = ud;
+  if (ptr == NULL) osize = 0;  /* osize then only tells the object type */
+  if (nsize == 0) {
+    if (ptr == NULL) return NULL;
+    if (osize <= MAX_SMALL) small_free(a, ptr, class_of(osize));
+    else free(ptr);
+    return NULL;
+  }
+  if (nsize <= MAX_SMALL) {
+    size_t cls = class_of(nsize);
+    if (ptr && osize <= MAX_SMALL && class_of(osize) == cls) return ptr;
+    void *p = small_alloc(a, cls);
+    if (p && ptr) {
+      memcpy(p, ptr, osize < nsize ? osize : nsize);
+      if (osize <= MAX_SMALL) small_free(a, ptr, class_of(osize));
+      else free(ptr);
+    }
+    return p;
+  }
+  if (ptr && osize > MAX_SMALL) return realloc(ptr, nsize);
+  void *p = malloc(nsize);
+  if (p && ptr) {
+    memcpy(p, ptr, osize);
+    small_free(a, ptr, class_of(osize));
+  }
+  return p;
+}
+
+static void *l_alloc_plain(void *ud, void *ptr, size_t osize, size_t nsize) {
+  (void)ud;
+  (void)osize;
+  if (nsize == 0) {
+    free(ptr);
+    return NULL;
+  }
+  return realloc(ptr, nsize);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define USE_PLAIN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define USE_PLAIN 1
+#endif
+#endif
+
+lua_State *aiolua__newstate(aiolua_alloc_t **ap) {
+#ifdef USE_PLAIN
+  *ap = NULL;
+  return lua_newstate(l_alloc_plain, NULL);
+#else
+  (void)l_alloc_plain;
+  aiolua_alloc_t *a = calloc(1, sizeof *a);
+  if (a == NULL) return NULL;
+  lua_State *L = lua_newstate(l_alloc, a);
+  if (L == NULL) free(a);
+  *ap = L ? a : NULL;
+  return L;
+#endif
+}
+
+/* Frees the slabs; call after lua_close. */
+void aiolua__alloc_free(aiolua_alloc_t *a) {
+  if (a == NULL) return;
+  for (slab_t *s = a->slabs, *next; s; s = next) {
+    next = s->next;
+    free(s);
+  }
+  free(a);
+}
