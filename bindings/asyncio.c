@@ -28,13 +28,10 @@ static int l_create_task(lua_State *L) {
   int nargs = lua_gettop(L) - 1;
   int opts = 0;
   if (aiolua__iscoro(L, 1) || aiolua_tofuture(L, 1)) {
-    if (lua_istable(L, 2)) opts = 2;
-    lua_settop(L, 1);
+    opts = lua_istable(L, 2);
+    lua_settop(L, opts ? 2 : 1);
+    if (opts) lua_insert(L, 1);          /* stack: opts, coro */
     nargs = 0;
-  }
-  if (opts) {
-    lua_pushvalue(L, opts);
-    lua_insert(L, 1);                    /* stack: opts, coro */
   }
   aiolua__task_new(L, nargs);            /* stack: [opts,] task */
   if (opts && lua_getfield(L, 1, "name") != LUA_TNIL) {

@@ -7,9 +7,11 @@
 ** drain() runs under one lua_pcall, so no Lua error can longjmp across a
 ** libuv frame; each Lua callback also runs under its own pcall.  Tasks are
 ** stepped only here (task.c's aiolua__task_step is the only lua_resume).
-** A drain runs what was queued plus a bounded amount of what gets queued
-** meanwhile, then lets libuv poll: ping-pong between tasks does not pay a
-** poll per switch, and a task that loops on sleep(0) cannot starve I/O.
+** A drain runs what was queued when it started (one generation, as
+** CPython's _run_once), then further generations only while no timer is
+** due, up to a bound: ping-pong between tasks does not pay a poll per
+** switch, due timers run in the order CPython runs them, and a task that
+** loops on sleep(0) cannot starve I/O.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,10 +137,21 @@ static void run_cb(lua_State *L, aiolua_runtime_t *rt) {
 
 /* Runs queued entries (see the design note for the bound).  Returns how
 ** many ran.  Must run in protected mode. */
+/* 1 if the earliest timer is due. */
+static int timer_due(aiolua_runtime_t *rt) {
+  if (rt->nheap == 0) return 0;
+  uv_update_time(rt->loop);
+  return rt->heap[0]->when <= uv_now(rt->loop);
+}
+
 int aiolua__rq_run(aiolua_runtime_t *rt) {
   lua_State *L = rt->L;
-  size_t limit = rt->rq_len + DRAIN_EXTRA, n = 0;
+  size_t limit = rt->rq_len + DRAIN_EXTRA, n = 0, gen_end = rt->rq_len;
   while (rt->rq_len > 0 && n < limit) {
+    if (n == gen_end) {                  /* a generation boundary */
+      if (timer_due(rt)) break;
+      gen_end = n + rt->rq_len;
+    }
     rq_entry_t e = rt->rq[rt->rq_head];
     rt->rq_head = (rt->rq_head + 1) % rt->rq_cap;
     rt->rq_len--;
