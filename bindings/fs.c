@@ -1,11 +1,9 @@
 /*
 ** fs.c -- asynchronous file operations on uv_fs_* (module "aiolua.fs").
-** Every operation is one request record (fs_op, embedding its uv_fs_t) plus
-** one future: the record runs its steps in libuv's thread pool and settles
-** the future from the fs callback.  A cancelled operation is uv_cancel'ed;
-** if it is already running it completes and its result is discarded.  The
-** record is freed in the fs callback in every case.  asyncio/fs.lua builds
-** the public API (buffered reads, lines, read_file...) on these primitives.
+** One operation = one record (fs_op, embedding its uv_fs_t) + one future,
+** settled from the fs callback.  Cancelled: uv_cancel, or, if already
+** running, the result is discarded; the record is always freed in the fs
+** callback.  bindings/fs.lua builds asyncio.fs on these primitives.
 */
 #include <limits.h>
 #include <stdlib.h>

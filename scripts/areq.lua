@@ -1,10 +1,8 @@
 -- areq.lua -- asynchronously get links embedded in multiple pages' HTML.
--- Port of areq.py ("Async IO & Coroutine", after Real Python's asyncio
--- walk-through): read URLs, fetch them concurrently through one
--- http.Client, find the href="..." links of each page, resolve them with
--- urljoin and append "source<TAB>parsed" lines to an output file with
--- async file writes.  Every step is logged on stderr with time, level and
--- logger name; HTTP and network errors are logged, never fatal.
+-- Port of areq.py ("Async IO & Coroutine"): fetch URLs concurrently through
+-- one http.Client, resolve each href="..." with urljoin, append
+-- "source<TAB>parsed" lines to a file with async writes; every step logged
+-- on stderr (time, level, name); HTTP and network errors logged, not fatal.
 local asyncio = require "asyncio"
 local http = require "asyncio.http"
 local fs = require "asyncio.fs"

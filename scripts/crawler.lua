@@ -1,11 +1,9 @@
--- crawler.lua -- the recursive crawler of the "asyncio" tutorial (section 4,
--- tiny-search-engine's crawler.py): from a base URL, fetch the page, find
--- its links, write the page to a file in a destination folder and recurse
--- to a depth; sequentially (one request at a time) or concurrently (a task
--- per link, gathered).  A failed fetch yields an empty page, as in the
--- tutorial's exception handling, and never stops the crawl.
--- Without a URL it starts the local demo site (demo_site.py) and crawls it;
--- `--mode both` crawls twice and prints the speed-up (`make demo`).
+-- crawler.lua -- the recursive crawler of the "asyncio" tutorial (section 4):
+-- fetch a page, find its links, write it to a file in a destination folder,
+-- recurse to a depth; one request at a time or a task per link.  A failed
+-- fetch yields an empty page and never stops the crawl.  Without a URL it
+-- crawls the local demo site (demo_site.py) that it starts; `--mode both`
+-- crawls twice and prints the speed-up (`make demo`).
 local asyncio = require "asyncio"
 local http = require "asyncio.http"
 local fs = require "asyncio.fs"
