@@ -42,14 +42,16 @@ aiolua_task_t *aiolua__task_new(lua_State *L, int nargs) {
     if (nargs > 0) luaL_error(L, "create_task: a coroutine takes no arguments");
     lua_settop(L, base);
     nargs = aiolua__coro_unpack(L, base);  /* replaces it by fn, args... */
-  } else if (aiolua_tofuture(L, base)) {  /* e.g. sleep(): await it */
-    if (nargs > 0) luaL_error(L, "create_task: a future takes no arguments");
+  } else if (aiolua_tofuture(L, base) &&
+             ((aiolua_future_t *)lua_touserdata(L, base))->kind == KIND_SLEEP) {
+    /* sleep() is a coroutine in Python: a task may run it */
+    if (nargs > 0) luaL_error(L, "create_task: sleep() takes no arguments");
     lua_pushcfunction(L, aiolua__await);
     lua_insert(L, base);
     nargs = 1;
   } else if (lua_type(L, base) != LUA_TFUNCTION) {
     aiolua_error(L, "TypeError", "a coroutine was expected, got %s",
-                 luaL_typename(L, base));
+                 aiolua_tofuture(L, base) ? "Future" : luaL_typename(L, base));
   }
   lua_State *co = lua_newthread(L);      /* stack: fn, args..., co */
   lua_insert(L, base);                   /* stack: co, fn, args... */
