@@ -1,0 +1,11 @@
+# The core suite's tests that the globs in CMakeLists.txt do not cover
+# (issue 2):
+#   core/sigint   tests/sigint_test.py sends SIGINT to a running aiolua and
+#                 checks exit status 130 and that cleanup ran (POSIX only)
+if(PYTHON3 AND UNIX)
+  add_test(NAME core/sigint
+           COMMAND ${PYTHON3} ${CMAKE_SOURCE_DIR}/tests/sigint_test.py
+                   $<TARGET_FILE:aiolua>
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests)
+  set_tests_properties(core/sigint PROPERTIES TIMEOUT 60)
+endif()

@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""Ctrl-C (SIGINT) against a running `aiolua`: the main task is cancelled,
+its cleanup (pcall handlers, <close> variables, awaits inside them) and the
+leftover tasks' cleanup run, "KeyboardInterrupt" goes to stderr and the exit
+status is 130, as with Python's asyncio.run.  Code that never yields needs a
+second Ctrl-C (as in Python); a third one stops waiting for cleanup.
+
+usage: sigint_test.py path/to/aiolua"""
+import os, signal, subprocess, sys, tempfile, time
+
+CASES = []
+
+
+def case(fn):
+    CASES.append(fn)
+    return fn
+
+
+class Proc:
+    def __init__(self, binary, src):
+        fd, self.path = tempfile.mkstemp(suffix=".lua")
+        with os.fdopen(fd, "w") as f:
+            f.write(src)
+        self.p = subprocess.Popen([binary, self.path], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, bufsize=1)
+        self.lines = []
+
+    def wait_line(self, want, timeout=5):
+        """Reads stdout until a line equal to `want`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.p.stdout.readline()
+            if not line:
+                break
+            self.lines.append(line.rstrip("\n"))
+            if self.lines[-1] == want:
+                return
+        raise AssertionError(f"never printed {want!r}; got {self.lines}")
+
+    def sigint(self):
+        self.p.send_signal(signal.SIGINT)
+
+    def finish(self, timeout=3):
+        t0 = time.monotonic()
+        try:
+            out, err = self.p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            out, err = self.p.communicate()
+            raise AssertionError(f"still running {timeout} s after SIGINT; "
+                                 f"stdout {self.lines + out.splitlines()}, stderr {err!r}")
+        finally:
+            os.unlink(self.path)
+        self.lines += out.splitlines()
+        return self.p.returncode, self.lines, err, time.monotonic() - t0
+
+
+def check(cond, what, ctx):
+    if not cond:
+        raise AssertionError(f"{what}\n  context: {ctx}")
+
+
+@case
+def main_task_cleanup(binary):
+    """pcall handler and <close> of the main task run; status 130."""
+    p = Proc(binary, r'''
+local asyncio = require "asyncio"
+asyncio.run(function()
+  local guard <close> = setmetatable({}, { __close = function() print("close ran") end })
+  print("ready")
+  local ok, err = pcall(function() asyncio.sleep(10):await() end)
+  print("pcall handler ran: " .. tostring(asyncio.iserror(err, "CancelledError")))
+  error(err, 0)
+end)
+print("not reached")
+''')
+    p.wait_line("ready")
+    p.sigint()
+    status, out, err, dt = p.finish()
+    ctx = (status, out, err)
+    check(status == 130, "exit status 130", ctx)
+    check("pcall handler ran: true" in out, "the pcall handler saw a CancelledError", ctx)
+    check("close ran" in out, "the <close> variable was closed", ctx)
+    check(out.index("pcall handler ran: true") < out.index("close ran"), "handler, then close", ctx)
+    check("not reached" not in out, "the script stopped", ctx)
+    check("KeyboardInterrupt" in err, "KeyboardInterrupt on stderr", ctx)
+    check(dt < 2, f"exited promptly ({dt:.2f} s)", ctx)
+
+
+@case
+def cleanup_may_await(binary):
+    """The main task's cleanup may await before it exits."""
+    p = Proc(binary, r'''
+local asyncio = require "asyncio"
+asyncio.run(function()
+  print("ready")
+  local ok, err = pcall(function() asyncio.sleep(10):await() end)
+  asyncio.sleep(0.05):await()
+  print("async cleanup done")
+  error(err, 0)
+end)
+''')
+    p.wait_line("ready")
+    p.sigint()
+    status, out, err, _ = p.finish()
+    ctx = (status, out, err)
+    check(status == 130, "exit status 130", ctx)
+    check("async cleanup done" in out, "the cleanup awaited and finished", ctx)
+
+
+@case
+def leftover_tasks_cleanup(binary):
+    """Other tasks are cancelled too and their cleanup runs."""
+    p = Proc(binary, r'''
+local asyncio = require "asyncio"
+local function worker(n)
+  local guard <close> = setmetatable({}, { __close = function() print("worker " .. n .. " closed") end })
+  local ok, err = pcall(function() asyncio.sleep(10):await() end)
+  print("worker " .. n .. " handler")
+  error(err, 0)
+end
+asyncio.run(function()
+  asyncio.create_task(worker, 1)
+  asyncio.create_task(worker, 2)
+  asyncio.sleep(0):await()
+  print("ready")
+  asyncio.sleep(10):await()
+end)
+''')
+    p.wait_line("ready")
+    p.sigint()
+    status, out, err, _ = p.finish()
+    ctx = (status, out, err)
+    check(status == 130, "exit status 130", ctx)
+    for n in (1, 2):
+        check(f"worker {n} handler" in out, f"worker {n}'s pcall handler ran", ctx)
+        check(f"worker {n} closed" in out, f"worker {n}'s <close> ran", ctx)
+
+
+@case
+def busy_main_needs_second_sigint(binary):
+    """A main task that never yields cannot see the cancellation; the
+    second Ctrl-C interrupts the Lua code (Python behaves the same)."""
+    p = Proc(binary, r'''
+local asyncio = require "asyncio"
+asyncio.run(function()
+  print("ready")
+  io.stdout:flush()
+  local x = 0
+  while true do x = x + 1 end
+end)
+''')
+    p.wait_line("ready")
+    p.sigint()
+    time.sleep(0.3)
+    p.sigint()
+    status, out, err, _ = p.finish()
+    ctx = (status, out, err)
+    check(status == 130, "exit status 130", ctx)
+
+
+@case
+def busy_top_level(binary):
+    """Outside any loop, Ctrl-C interrupts the Lua code at once, as lua and
+    python do."""
+    p = Proc(binary, r'''
+print("ready")
+io.stdout:flush()
+local x = 0
+while true do x = x + 1 end
+''')
+    p.wait_line("ready")
+    p.sigint()
+    status, out, err, _ = p.finish(timeout=3)
+    ctx = (status, out, err)
+    check(status == 130, "exit status 130", ctx)
+
+
+@case
+def third_sigint_gives_up(binary):
+    """A cleanup that hangs: the third Ctrl-C exits at once with 130."""
+    p = Proc(binary, r'''
+local asyncio = require "asyncio"
+asyncio.run(function()
+  print("ready")
+  local ok, err = pcall(function() asyncio.sleep(10):await() end)
+  print("cleanup hangs")
+  asyncio.sleep(10):await()
+end)
+''')
+    p.wait_line("ready")
+    p.sigint()
+    p.wait_line("cleanup hangs")
+    p.sigint()
+    time.sleep(0.2)
+    p.sigint()
+    status, out, err, dt = p.finish(timeout=3)
+    ctx = (status, out, err)
+    check(status == 130, "exit status 130", ctx)
+
+
+def main():
+    binary = sys.argv[1]
+    failed = 0
+    for i, fn in enumerate(CASES, 1):
+        try:
+            fn(binary)
+            print(f"ok {i} - {fn.__name__}")
+        except Exception as e:  # report every case, not just the first
+            failed += 1
+            print(f"not ok {i} - {fn.__name__}: {fn.__doc__.splitlines()[0]}\n# {e}")
+    print(f"1..{len(CASES)}")
+    print(f"{len(CASES) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+main()
