@@ -24,6 +24,13 @@ t.test("create_task(fn, ...) calls fn with the arguments", function()
   t.eq(asyncio.await(task), "xyz")
 end)
 
+t.test("create_task(async_fn, ...) runs the async function's body", function()
+  -- Lua form of create_task(fn, ...): an async function called with the
+  -- arguments gives a coroutine object, which the task must run, not return.
+  local task = create_task(add, 20, 22)
+  t.eq(task:await(), 42)
+end)
+
 t.test("create_task(coro, {name=}) names the task", function()
   local task = create_task(add(1, 1), { name = "adder" })
   t.eq(task:get_name(), "adder")
@@ -206,6 +213,11 @@ do
     t.eq(ok, false)
     t.ok(asyncio.iserror(err, "RuntimeError"), tostring(err))
     t.ok(tostring(err):find("no running event loop"), tostring(err))
+  end)
+  local ok2, r2 = pcall(asyncio.run, add, 1, 2)
+  t.test("asyncio.run(async_fn, ...) runs the async function's body", function()
+    t.eq(ok2, true)
+    t.eq(r2, 3)
   end)
   t.test("current_task and all_tasks outside a loop", function()
     t.eq(cur, nil)
