@@ -279,4 +279,68 @@ do
   end)
 end
 
+-- More top-level runs: a leftover task that swallows its cancellation is
+-- still awaited by run; a failing main still gets its leftovers cleaned up.
+do
+  asyncio.run(function()
+    create_task(function()
+      pcall(function() sleep(10):await() end)
+      sleep(0.01):await()
+      log("stubborn finished")
+    end)
+    sleep(0):await()
+    log("main end")
+  end)
+  log("after run")
+  local ev = t.events()
+  t.test("run waits for a leftover task that swallows its cancellation", function()
+    t.same_as(ev, { "main end", "stubborn finished", "after run" })
+  end)
+
+  local ok, err = pcall(asyncio.run, function()
+    create_task(function()
+      local ok2, e = pcall(function() sleep(10):await() end)
+      log("leftover cleanup")
+      error(e, 0)
+    end)
+    sleep(0):await()
+    error("main failed", 0)
+  end)
+  log("after run")
+  local ev2 = t.events()
+  t.test("a failing main: leftovers are cleaned up, then run raises", function()
+    t.eq(ok, false)
+    t.eq(err, "main failed")
+    t.same_as(ev2, { "leftover cleanup", "after run" })
+  end)
+end
+
+t.test("sleep(0) yields exactly once: two tasks alternate strictly", function()
+  local function pinger(name)
+    for i = 1, 3 do log(name .. i); sleep(0):await() end
+  end
+  local a, b = create_task(pinger, "a"), create_task(pinger, "b")
+  asyncio.gather(a, b):await()
+  t.same_as(t.events(), { "a1", "b1", "a2", "b2", "a3", "b3" })
+end)
+
+t.test("sleep(delay, ...) resolves to ...; negative delays act like 0", function()
+  local a, b = sleep(0, "x", "y"):await()
+  t.eq(a, "x"); t.eq(b, "y")
+  t.eq(sleep(0.001, false):await(), false)
+  t.eq(select("#", sleep(0):await()), 0)
+  local task = create_task(function() log("other ran") end)
+  t.eq(sleep(-1, "neg"):await(), "neg")
+  t.same_as(t.events(), { "other ran" }, "sleep(-1) still yields")
+  task:await()
+end)
+
+t.test("sleep(d) lasts about d", function()
+  local loop = asyncio.get_running_loop()
+  local t0 = loop:time()
+  sleep(0.03):await()
+  local dt = loop:time() - t0
+  t.ok(dt >= 0.029 and dt < 0.1, "slept " .. dt)
+end)
+
 t.run()
