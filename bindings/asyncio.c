@@ -11,10 +11,6 @@
 #define LOOP_MT "aiolua.Loop"
 #define HANDLE_MT "aiolua.Handle"
 
-static int l_run(lua_State *L) {
-  luaL_checkany(L, 1);
-  return aiolua__run_main(L, lua_gettop(L) - 1, 0);
-}
 
 static void check_running(lua_State *L) {
   aiolua_runtime_t *rt = aiolua__rt(L);
@@ -232,6 +228,47 @@ static int l_get_running_loop(lua_State *L) {
 
 static int l_new_event_loop(lua_State *L) { return new_loop(L); }
 
+/* [keep, fn, args...] -> [results...] */
+static int run_protected(lua_State *L) {
+  int keep = lua_toboolean(L, 1);
+  lua_remove(L, 1);
+  return aiolua__run_main(L, lua_gettop(L) - 1, keep);
+}
+
+/* [fn, args...] (nargs args) -> [results...] or [err] : runs fn as the
+** main task with the loop object at loopidx as the running loop, and
+** restores the previous one even when the run fails.  Returns a pcall
+** status; on success *nres is the number of results. */
+static int run_in_loop(lua_State *L, int loopidx, int nargs, int keep,
+                       int *nres) {
+  int base = lua_gettop(L) - nargs;      /* index of fn */
+  lua_getfield(L, LUA_REGISTRYINDEX, "aiolua.loop");
+  lua_insert(L, base);                   /* stack: prev, fn, args... */
+  lua_pushvalue(L, loopidx);
+  lua_setfield(L, LUA_REGISTRYINDEX, "aiolua.loop");
+  lua_pushcfunction(L, run_protected);
+  lua_pushboolean(L, keep);
+  lua_rotate(L, base + 1, 2);            /* stack: prev, run, keep, fn, args */
+  int status = lua_pcall(L, nargs + 2, LUA_MULTRET, 0);
+  lua_pushvalue(L, base);
+  lua_setfield(L, LUA_REGISTRYINDEX, "aiolua.loop");
+  lua_remove(L, base);
+  *nres = lua_gettop(L) - base + 1;
+  return status;
+}
+
+/* asyncio.run(main, ...): each run has a new loop, closed when it ends. */
+static int l_run(lua_State *L) {
+  luaL_checkany(L, 1);
+  int nargs = lua_gettop(L) - 1, nres;
+  new_loop(L);
+  lua_insert(L, 1);                      /* stack: loop, main, args... */
+  int status = run_in_loop(L, 1, nargs, 0, &nres);
+  ((loop_t *)lua_touserdata(L, 1))->closed = 1;
+  if (status != LUA_OK) return lua_error(L);
+  return nres;
+}
+
 /* loop:run_until_complete(aw) */
 static int l_run_until_complete(lua_State *L) {
   loop_t *lp = checkloop(L);
@@ -239,21 +276,13 @@ static int l_run_until_complete(lua_State *L) {
   if (lp->closed)
     return aiolua_error(L, "RuntimeError", "Event loop is closed");
   lua_settop(L, 2);
-  lua_getfield(L, LUA_REGISTRYINDEX, "aiolua.loop");
-  lua_pushvalue(L, 1);
-  lua_setfield(L, LUA_REGISTRYINDEX, "aiolua.loop");  /* stack: loop, aw, prev */
-  lua_insert(L, 1);
-  int n;
-  if (aiolua_tofuture(L, 3)) {           /* a future: a task awaiting it */
+  if (aiolua_tofuture(L, 2)) {           /* a future: a task awaiting it */
     lua_pushcfunction(L, aiolua__await);
-    lua_insert(L, 3);
-    n = aiolua__run_main(L, 1, 1);
-  } else {
-    n = aiolua__run_main(L, 0, 1);
+    lua_insert(L, 2);
   }
-  lua_pushvalue(L, 1);
-  lua_setfield(L, LUA_REGISTRYINDEX, "aiolua.loop");
-  return n;
+  int nres, status = run_in_loop(L, 1, lua_gettop(L) - 2, 1, &nres);
+  if (status != LUA_OK) return lua_error(L);
+  return nres;
 }
 
 static int l_loop_close(lua_State *L) {

@@ -89,8 +89,16 @@ AIOLUA_API int aiolua_spawn(aiolua_runtime_t *rt, int nargs);
 ** nil.  The traceback follows the chain of awaits. */
 AIOLUA_API void aiolua_traceback(aiolua_runtime_t *rt);
 
-/* Requests the cancellation of the main task of aiolua_run (as Ctrl-C). */
+/* Requests the cancellation of the main task of aiolua_run (as Ctrl-C).
+** Call it from the loop's thread (a uv_signal_t or uv_async_t callback). */
 AIOLUA_API void aiolua_interrupt(aiolua_runtime_t *rt);
+
+/* 1 while aiolua_run (asyncio.run, run_until_complete) runs the loop. */
+AIOLUA_API int aiolua_runtime_running(aiolua_runtime_t *rt);
+
+/* The Lua thread running now: the current task's coroutine, or the main
+** thread.  Safe to call from a signal handler, e.g. to lua_sethook it. */
+AIOLUA_API lua_State *aiolua_runtime_thread(aiolua_runtime_t *rt);
 
 /* ------------------------------------------------------------------ */
 /* Futures from C: awaitable C functions                               */

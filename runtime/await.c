@@ -44,6 +44,14 @@ static int async_call(lua_State *L) {
   return 1;
 }
 
+/* The body of the async function at idx, or 0 (nothing pushed) if it is
+** not an async function.  Pushes the body. */
+int aiolua__push_async_body(lua_State *L, int idx) {
+  if (lua_tocfunction(L, idx) != async_call) return 0;
+  lua_getupvalue(L, idx, 1);
+  return 1;
+}
+
 /* asyncio.async(fn [, name]) -> async function */
 int aiolua__async(lua_State *L) {
   luaL_checktype(L, 1, LUA_TFUNCTION);
@@ -123,7 +131,9 @@ static int await_k(lua_State *L, int status, lua_KContext ctx) {
   aiolua_task_t *t = rt->current;
   aiolua_future_t *f = lua_touserdata(L, 1);
   t->awaiting = NULL;
-  if (t->must_cancel) {                  /* cancel() while not parked */
+  if (t->must_cancel && f->state == FUT_CANCELLED) {
+    t->must_cancel = 0;                  /* the first cancel's message wins */
+  } else if (t->must_cancel) {           /* cancel() while not parked */
     t->must_cancel = 0;
     aiolua__pushtask(L, t);
     aiolua__getextra(L, -1, "cancel_msg");
@@ -138,11 +148,11 @@ static int await_k(lua_State *L, int status, lua_KContext ctx) {
 /* Awaits the future at 1. */
 static int await_future(lua_State *L, aiolua_future_t *f) {
   aiolua_runtime_t *rt = f->rt;
-  if (f->state != FUT_PENDING) {
+  check_in_task(L);
+  if (f->state != FUT_PENDING) {         /* done: no need to yield */
     lua_settop(L, 1);
     return aiolua__outcome(L, 1);
   }
-  check_in_task(L);
   aiolua_task_t *t = rt->current;
   if (&t->fut == f)
     return aiolua_error(L, "RuntimeError", "a task cannot await itself");

@@ -62,9 +62,10 @@ int aiolua_iserror(lua_State *L, int idx, const char *type) {
 
 /* [] -> [tb] : "message\nstack traceback:..." for the error at erridx
 ** raised in thread co. */
-void aiolua__pushtraceback(lua_State *L, lua_State *co, int erridx) {
+void aiolua__pushtraceback(lua_State *L, lua_State *co, int erridx,
+                           int level) {
   const char *msg = luaL_tolstring(L, erridx, NULL);
-  luaL_traceback(L, co, msg, 0);
+  luaL_traceback(L, co, msg, level);
   lua_remove(L, -2);
 }
 

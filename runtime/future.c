@@ -61,8 +61,8 @@ aiolua_future_t *aiolua_tofuture(lua_State *L, int idx) {
   aiolua_runtime_t *rt = aiolua__rt(L);
   const void *mt = lua_topointer(L, -1);
   lua_pop(L, 1);
-  return (mt == rt->mt_future || mt == rt->mt_task) ? lua_touserdata(L, idx)
-                                                    : NULL;
+  return (mt == rt->mt_future || mt == rt->mt_task || mt == rt->mt_future_gc ||
+          mt == rt->mt_task_gc) ? lua_touserdata(L, idx) : NULL;
 }
 
 aiolua_future_t *aiolua__checkfuture(lua_State *L, int idx) {
@@ -95,7 +95,7 @@ void aiolua__setextra(lua_State *L, int idx, const char *field) {
 }
 
 /* Pushes a CancelledError for a cancelled future at idx. */
-static void push_cancelled_at(lua_State *L, int idx) {
+void aiolua__push_cancelled(lua_State *L, int idx) {
   lua_getiuservalue(L, idx, UV_RESULT);  /* message or nil */
   const char *msg = lua_tostring(L, -1);
   aiolua_pusherror(L, "CancelledError", "%s", msg ? msg : "");
@@ -122,11 +122,25 @@ static int outcome(lua_State *L, int idx, aiolua_future_t *f) {
       lua_getiuservalue(L, idx, UV_RESULT);
       return lua_error(L);
     case FUT_CANCELLED:
-      push_cancelled_at(L, idx);
+      aiolua__push_cancelled(L, idx);
       return lua_error(L);
     default:
       return aiolua_error(L, "InvalidStateError", "Result is not set.");
   }
+}
+
+/* Pushes the first result of the DONE future at idx (nil if none). */
+int aiolua__push_first_result(lua_State *L, int idx, aiolua_future_t *f) {
+  if (f->nres == 0) {
+    lua_pushnil(L);
+  } else {
+    lua_getiuservalue(L, idx, UV_RESULT);
+    if (f->nres > 1) {
+      lua_rawgeti(L, -1, 1);
+      lua_remove(L, -2);
+    }
+  }
+  return 1;
 }
 
 int aiolua__outcome(lua_State *L, int idx) {
@@ -177,6 +191,14 @@ static void settle(lua_State *L, int idx, aiolua_future_t *f, int state,
   f->nres = state == FUT_DONE ? n : 1;
   f->state = (uint8_t)state;
   f->cancel_cb = NULL;
+  if (state == FUT_FAILED && !(f->flags & FUT_RETRIEVED)) {
+    /* only a failed future needs a finalizer: "never retrieved" */
+    aiolua_runtime_t *rt = f->rt;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, f->kind == KIND_TASK
+                                          ? rt->mt_task_gc_ref
+                                          : rt->mt_future_gc_ref);
+    lua_setmetatable(L, idx);
+  }
   schedule_waiters(L, idx, f);
   aiolua__future_unanchor(L, f);
 }
@@ -388,7 +410,7 @@ static int l_exception(lua_State *L) {
     case FUT_PENDING:
       return aiolua_error(L, "InvalidStateError", "Exception is not set.");
     case FUT_CANCELLED:
-      push_cancelled_at(L, 1);
+      aiolua__push_cancelled(L, 1);
       return lua_error(L);
     case FUT_FAILED:
       f->flags |= FUT_RETRIEVED;
@@ -418,22 +440,28 @@ static int l_cancel(lua_State *L) {
   return 1;
 }
 
-static int l_add_done_callback(lua_State *L) {
-  aiolua_future_t *f = aiolua__checkfuture(L, 1);
-  luaL_checktype(L, 2, LUA_TFUNCTION);
-  if (f->state != FUT_PENDING) {        /* call soon, as CPython does */
-    lua_pushvalue(L, 2);
-    lua_pushvalue(L, 1);
+/* [fn] -> [] : adds a done callback to the future at fidx; a done future
+** calls it soon, as CPython does. */
+void aiolua__future_add_callback(lua_State *L, int fidx, aiolua_future_t *f) {
+  fidx = lua_absindex(L, fidx);
+  if (f->state != FUT_PENDING) {
+    lua_pushvalue(L, fidx);
     aiolua__rq_push_cb(L);
-    return 0;
+    return;
   }
   if (f->kind == KIND_SLEEP) {
-    lua_pushvalue(L, 1);
+    lua_pushvalue(L, fidx);
     aiolua__sleep_arm(L, (aiolua_sleep_t *)f);
     lua_pop(L, 1);
   }
+  cbs_add(L, fidx, f);
+}
+
+static int l_add_done_callback(lua_State *L) {
+  aiolua_future_t *f = aiolua__checkfuture(L, 1);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
   lua_settop(L, 2);
-  cbs_add(L, 1, f);
+  aiolua__future_add_callback(L, 1, f);
   return 0;
 }
 
@@ -472,19 +500,25 @@ static int l_remove_done_callback(lua_State *L) {
 
 /* fut:_set_exception_from(failed): takes over the error of another
 ** future, with its traceback (gather, shield). */
+void aiolua__adopt_exception(lua_State *L, int idx, aiolua_future_t *f,
+                             int srcidx, aiolua_future_t *src) {
+  idx = lua_absindex(L, idx);
+  srcidx = lua_absindex(L, srcidx);
+  src->flags |= FUT_RETRIEVED;
+  if (aiolua__getextra(L, srcidx, "traceback") != LUA_TNIL)
+    aiolua__setextra(L, idx, "traceback");
+  else
+    lua_pop(L, 1);
+  lua_getiuservalue(L, srcidx, UV_RESULT);
+  settle(L, idx, f, FUT_FAILED, 1);
+}
+
 static int l_set_exception_from(lua_State *L) {
   aiolua_future_t *f = aiolua__checkfuture(L, 1);
   aiolua_future_t *src = aiolua__checkfuture(L, 2);
   check_pending(L, f);
   luaL_argcheck(L, src->state == FUT_FAILED, 2, "future has no exception");
-  src->flags |= FUT_RETRIEVED;
-  lua_settop(L, 2);
-  if (aiolua__getextra(L, 2, "traceback") != LUA_TNIL)
-    aiolua__setextra(L, 1, "traceback");
-  else
-    lua_pop(L, 1);
-  lua_getiuservalue(L, 2, UV_RESULT);
-  settle(L, 1, f, FUT_FAILED, 1);
+  aiolua__adopt_exception(L, 1, f, 2, src);
   return 0;
 }
 
@@ -569,18 +603,37 @@ void aiolua__future_methods(lua_State *L) {
   luaL_setfuncs(L, future_methods, 0);
 }
 
+/* Makes the two metatables of a future-like type, sharing the methods
+** table at idx_methods: a plain one, and one with __gc that a future gets
+** only when it fails (finalizers are costly; only failures need one). */
+void aiolua__new_metatables(lua_State *L, const char *name, int idx_methods,
+                            lua_CFunction tostring, lua_CFunction gc,
+                            int *ref, int *gc_ref, const void **p,
+                            const void **gc_p) {
+  idx_methods = lua_absindex(L, idx_methods);
+  for (int withgc = 0; withgc <= 1; withgc++) {
+    if (withgc) lua_newtable(L); else luaL_newmetatable(L, name);
+    lua_pushvalue(L, idx_methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushstring(L, name);
+    lua_setfield(L, -2, "__name");
+    if (withgc) {
+      lua_pushcfunction(L, gc);
+      lua_setfield(L, -2, "__gc");
+    }
+    *(withgc ? gc_p : p) = lua_topointer(L, -1);
+    *(withgc ? gc_ref : ref) = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+}
+
 void aiolua__future_open(lua_State *L) {
   aiolua_runtime_t *rt = aiolua__rt(L);
-  luaL_newmetatable(L, AIOLUA_FUTURE_MT);
-  rt->mt_future = lua_topointer(L, -1);
-  lua_pushvalue(L, -1);
-  rt->mt_future_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_newtable(L);
   aiolua__future_methods(L);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, l_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pushcfunction(L, l_gc);
-  lua_setfield(L, -2, "__gc");
+  aiolua__new_metatables(L, AIOLUA_FUTURE_MT, -1, l_tostring, l_gc,
+                         &rt->mt_future_ref, &rt->mt_future_gc_ref,
+                         &rt->mt_future, &rt->mt_future_gc);
   lua_pop(L, 1);
 }

@@ -27,6 +27,7 @@ enum { KIND_FUTURE, KIND_TASK, KIND_SLEEP };
 #define FUT_ANCHORED 0x08  /* held by a registry ref (anchor) */
 #define FUT_LUACANCEL 0x10 /* extras.cancel overrides cancel() */
 #define FUT_CBLIST 0x20    /* UV_CBS is a list, not a single waiter */
+#define FUT_MARK 0x40      /* scratch mark (gather's duplicate check) */
 
 /* Uservalue slots of future and task userdata. */
 #define UV_RESULT 1 /* nil, the single result, a table of results, or error */
@@ -107,7 +108,9 @@ struct aiolua_runtime {
   int cbs_ref;           /* registry: table of packed callbacks */
   int cbq_ref;           /* registry: fn, arg pairs of RQ_CB entries */
   lua_Integer cbq_head, cbq_tail;
-  int mt_future_ref, mt_task_ref, mt_coro_ref;
+  int mt_future_ref, mt_task_ref, mt_coro_ref; /* plain metatables */
+  int mt_future_gc_ref, mt_task_gc_ref;  /* the same with __gc */
+  const void *mt_future_gc, *mt_task_gc;
   int threads_ref;       /* registry: pool of finished threads for reuse */
   int nthreads;
   /* run state */
@@ -121,6 +124,7 @@ struct aiolua_runtime {
 
 /* runtime.c */
 aiolua_runtime_t *aiolua__rt(lua_State *L);
+void aiolua__mark_task_thread(lua_State *co);
 int aiolua__run_main(lua_State *L, int nargs, int keep_tasks);
 int aiolua__all_tasks(lua_State *L);
 void aiolua__push_run_traceback(lua_State *L, int erridx);
@@ -161,6 +165,15 @@ void aiolua__sleep_arm(lua_State *L, aiolua_sleep_t *s);
 int aiolua__getextra(lua_State *L, int idx, const char *field);
 void aiolua__setextra(lua_State *L, int idx, const char *field);
 void aiolua__future_open(lua_State *L);
+void aiolua__new_metatables(lua_State *L, const char *name, int idx_methods,
+                            lua_CFunction tostring, lua_CFunction gc,
+                            int *ref, int *gc_ref, const void **p,
+                            const void **gc_p);
+void aiolua__future_add_callback(lua_State *L, int fidx, aiolua_future_t *f);
+void aiolua__push_cancelled(lua_State *L, int idx);
+int aiolua__push_first_result(lua_State *L, int idx, aiolua_future_t *f);
+void aiolua__adopt_exception(lua_State *L, int idx, aiolua_future_t *f,
+                             int srcidx, aiolua_future_t *src);
 
 /* task.c */
 aiolua_task_t *aiolua__task_new(lua_State *L, int nargs);
@@ -173,12 +186,14 @@ int aiolua__await(lua_State *L);
 int aiolua__iscoro(lua_State *L, int idx);
 int aiolua__coro_unpack(lua_State *L, int idx);
 int aiolua__async(lua_State *L);
+int aiolua__push_async_body(lua_State *L, int idx);
 void aiolua__await_open(lua_State *L);
 
 /* error.c */
 void aiolua__error_open(lua_State *L);
 void aiolua__error_funcs(lua_State *L);
-void aiolua__pushtraceback(lua_State *L, lua_State *co, int erridx);
+void aiolua__pushtraceback(lua_State *L, lua_State *co, int erridx,
+                           int level);
 
 /* alloc.c */
 lua_State *aiolua__newstate(aiolua_alloc_t **ap);

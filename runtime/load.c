@@ -15,9 +15,10 @@ static const char *short_name(const char *chunkname) {
   return (*chunkname == '@' || *chunkname == '=') ? chunkname + 1 : chunkname;
 }
 
-int aiolua_load(aiolua_runtime_t *rt, const char *buf, size_t len,
-                const char *chunkname, int plain) {
-  lua_State *L = rt->L;
+/* aiolua_load on any thread L of the runtime's state. */
+static int load_on(lua_State *L, const char *buf, size_t len,
+                   const char *chunkname, int plain) {
+  aiolua_runtime_t *rt = aiolua__rt(L);
   if (plain || (rt->flags & AIOLUA_PLAIN))
     return luaL_loadbufferx(L, buf, len, chunkname, NULL);
   if (len > 0 && buf[0] == LUA_SIGNATURE[0])  /* precompiled: as is */
@@ -32,6 +33,11 @@ int aiolua_load(aiolua_runtime_t *rt, const char *buf, size_t len,
   int status = luaL_loadbufferx(L, out, outlen, chunkname, "t");
   free(out);
   return status;
+}
+
+int aiolua_load(aiolua_runtime_t *rt, const char *buf, size_t len,
+                const char *chunkname, int plain) {
+  return load_on(rt->L, buf, len, chunkname, plain);
 }
 
 /* Reads a whole file (NULL: stdin) into a malloc'd buffer. */
@@ -57,8 +63,8 @@ static char *read_all(FILE *f, size_t *len) {
   return buf;
 }
 
-int aiolua_loadfile(aiolua_runtime_t *rt, const char *path) {
-  lua_State *L = rt->L;
+/* aiolua_loadfile on any thread L of the runtime's state. */
+static int loadfile_on(lua_State *L, const char *path) {
   FILE *f = path ? fopen(path, "rb") : stdin;
   if (f == NULL) {
     lua_pushfstring(L, "cannot open %s: %s", path, strerror(errno));
@@ -85,10 +91,14 @@ int aiolua_loadfile(aiolua_runtime_t *rt, const char *path) {
     lua_pushfstring(L, "@%s", path);
   else
     lua_pushliteral(L, "=stdin");
-  int status = aiolua_load(rt, src, len, lua_tostring(L, -1), 0);
+  int status = load_on(L, src, len, lua_tostring(L, -1), 0);
   lua_remove(L, -2);
   free(buf);
   return status;
+}
+
+int aiolua_loadfile(aiolua_runtime_t *rt, const char *path) {
+  return loadfile_on(rt->L, path);
 }
 
 /* package.searchers[2]: finds name on package.path and loads it through
@@ -102,7 +112,7 @@ static int searcher(lua_State *L) {
   lua_call(L, 2, 2);                     /* stack: name, package, path|nil, err */
   if (lua_isnil(L, -2)) return 1;        /* the error message */
   const char *path = lua_tostring(L, -2);
-  if (aiolua_loadfile(aiolua__rt(L), path) != LUA_OK)
+  if (loadfile_on(L, path) != LUA_OK)
     return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s",
                       name, path, lua_tostring(L, -1));
   lua_pushvalue(L, -3);                  /* stack: ..., loader, path */

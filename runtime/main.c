@@ -52,17 +52,21 @@ static void lstop(lua_State *L, lua_Debug *ar) {
   luaL_error(L, "interrupted!");
 }
 
-/* First Ctrl-C: cancel the main task through the loop (signal-safe
-** uv_async_send) and also arm lua.c's hook for code that never yields to
-** the loop; a third one gives up waiting for cleanup. */
+/* Ctrl-C inside asyncio.run cancels the main task through the loop
+** (uv_async_send is signal-safe), so its cleanup runs; a second one, or
+** the first outside the loop, interrupts the running Lua code with lua.c's
+** hook (lua_sethook is signal-safe); a third gives up waiting. */
 static void on_sigint(int sig) {
   (void)sig;
   g_sigints++;
   if (g_sigints >= 3) _exit(130);
-  uv_async_send(&g_sigint_async);
-  if (g_sigints >= 2)
-    lua_sethook(aiolua_runtime_lua(g_rt), lstop,
-                LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+  int running = aiolua_runtime_running(g_rt);
+  if (running) uv_async_send(&g_sigint_async);
+  if (!running || g_sigints >= 2) {
+    int mask = LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT;
+    lua_sethook(aiolua_runtime_lua(g_rt), lstop, mask, 1);
+    lua_sethook(aiolua_runtime_thread(g_rt), lstop, mask, 1);
+  }
 }
 
 static void sigint_async_cb(uv_async_t *h) {

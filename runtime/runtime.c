@@ -15,8 +15,54 @@
 #include "internal.h"
 #include "modules.h"
 
+/* The extra space of every thread holds the runtime pointer; task threads
+** have its low bit set (see coroutine guards below). */
 aiolua_runtime_t *aiolua__rt(lua_State *L) {
-  return *(aiolua_runtime_t **)lua_getextraspace(L);
+  return (aiolua_runtime_t *)(*(uintptr_t *)lua_getextraspace(L) & ~(uintptr_t)1);
+}
+
+void aiolua__mark_task_thread(lua_State *co) {
+  *(uintptr_t *)lua_getextraspace(co) |= 1;
+}
+
+static int is_task_thread(lua_State *co) {
+  return (*(uintptr_t *)lua_getextraspace(co) & 1) != 0;
+}
+
+/* coroutine.resume and coroutine.close refuse a task's coroutine: only
+** the scheduler resumes a task (STYLE 3.10).  Upvalue 1: the original. */
+static int guarded_resume(lua_State *L) {
+  lua_State *co = lua_tothread(L, 1);
+  if (co && is_task_thread(co) && co != L) {
+    lua_pushboolean(L, 0);
+    lua_pushliteral(L, "cannot resume the coroutine of a task (use await)");
+    return 2;
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+static int guarded_close(lua_State *L) {
+  lua_State *co = lua_tothread(L, 1);
+  if (co && is_task_thread(co))
+    return luaL_error(L, "cannot close the coroutine of a task (use cancel)");
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+static void guard_coroutines(lua_State *L) {
+  lua_getglobal(L, "coroutine");
+  lua_getfield(L, -1, "resume");
+  lua_pushcclosure(L, guarded_resume, 1);
+  lua_setfield(L, -2, "resume");
+  lua_getfield(L, -1, "close");
+  lua_pushcclosure(L, guarded_close, 1);
+  lua_setfield(L, -2, "close");
+  lua_pop(L, 1);
 }
 
 aiolua_runtime_t *aiolua_runtime_from_lua(lua_State *L) { return aiolua__rt(L); }
@@ -82,6 +128,7 @@ static int aiolua__spawn_protected(lua_State *L) {
 static int init_protected(lua_State *L) {
   aiolua_runtime_t *rt = lua_touserdata(L, 1);
   luaL_openlibs(L);
+  guard_coroutines(L);
   rt->tasks_ref = new_registry_table(L);
   rt->anchors_ref = new_registry_table(L);
   rt->cbs_ref = new_registry_table(L);
@@ -268,6 +315,15 @@ static void interrupt_cb(aiolua_runtime_t *rt, void *data) {
 void aiolua_interrupt(aiolua_runtime_t *rt) {
   rt->interrupted = 1;
   aiolua__rq_push_c(rt, interrupt_cb, NULL);
+}
+
+int aiolua_runtime_running(aiolua_runtime_t *rt) {
+  return rt->running > 0;
+}
+
+lua_State *aiolua_runtime_thread(aiolua_runtime_t *rt) {
+  aiolua_task_t *t = rt->current;
+  return t && t->co ? t->co : rt->L;
 }
 
 int aiolua_runtime_run(aiolua_runtime_t *rt, uv_run_mode mode) {

@@ -33,6 +33,47 @@ void aiolua__pushtask(lua_State *L, aiolua_task_t *t) {
   lua_remove(L, -2);
 }
 
+/* A task's thread runs task_body(fn, args...), which calls fn under a
+** pcall inside the thread itself: an error unwinds the task's frames while
+** they are still a task, so <close> handlers and pcall cleanup run in the
+** task and may await (as Python's finally blocks).  It returns fn's
+** results, or FAIL_MARKER and the error. */
+static const char fail_marker = 0;
+#define FAIL_MARKER ((void *)&fail_marker)
+
+static void push_chained_traceback(lua_State *L, int tidx, aiolua_task_t *t,
+                                   int erridx, int level);
+
+/* Message handler of a task body: records the traceback where the error
+** was raised, before the stack unwinds; returns the error unchanged. */
+static int body_msgh(lua_State *L) {
+  aiolua_task_t *t = aiolua__rt(L)->current;
+  if (t && t->co == L && !aiolua_iserror(L, 1, "CancelledError")) {
+    aiolua__pushtask(L, t);                  /* stack: err, task */
+    push_chained_traceback(L, 2, t, 1, 1);
+    aiolua__setextra(L, 2, "traceback");
+  }
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int body_k(lua_State *L, int status, lua_KContext ctx) {
+  (void)ctx;
+  if (status != LUA_OK && status != LUA_YIELD) {  /* stack: msgh, err */
+    lua_pushlightuserdata(L, FAIL_MARKER);
+    lua_insert(L, -2);
+    return 2;
+  }
+  return lua_gettop(L) - 1;                   /* the results, after msgh */
+}
+
+static int task_body(lua_State *L) {
+  lua_pushcfunction(L, body_msgh);
+  lua_insert(L, 1);                           /* stack: msgh, fn, args... */
+  int status = lua_pcallk(L, lua_gettop(L) - 2, LUA_MULTRET, 1, 0, body_k);
+  return body_k(L, status, 0);
+}
+
 /* [fn, args...] -> [task] : creates a task that will call fn(args...) and
 ** schedules it.  fn may also be a coroutine object (then nargs is 0). */
 aiolua_task_t *aiolua__task_new(lua_State *L, int nargs) {
@@ -49,12 +90,16 @@ aiolua_task_t *aiolua__task_new(lua_State *L, int nargs) {
     lua_pushcfunction(L, aiolua__await);
     lua_insert(L, base);
     nargs = 1;
+  } else if (aiolua__push_async_body(L, base)) {
+    lua_replace(L, base);                /* an async function: its body */
   } else if (lua_type(L, base) != LUA_TFUNCTION) {
     aiolua_error(L, "TypeError", "a coroutine was expected, got %s",
                  aiolua_tofuture(L, base) ? "Future" : luaL_typename(L, base));
   }
   lua_State *co = lua_newthread(L);      /* stack: fn, args..., co */
   lua_insert(L, base);                   /* stack: co, fn, args... */
+  aiolua__mark_task_thread(co);
+  lua_pushcfunction(co, task_body);
   lua_xmove(L, co, nargs + 1);           /* stack: co */
   aiolua_task_t *t = (aiolua_task_t *)aiolua__future_new(
       L, KIND_TASK, sizeof(aiolua_task_t), TASK_NUV);
@@ -81,8 +126,8 @@ static void push_name(lua_State *L, int idx, aiolua_task_t *t) {
 /* Pushes the traceback of a failing task: its own, preceded by that of the
 ** task it awaited when the error came out of that await unchanged. */
 static void push_chained_traceback(lua_State *L, int tidx, aiolua_task_t *t,
-                                   int erridx) {
-  aiolua__pushtraceback(L, t->co, erridx);   /* stack: own */
+                                   int erridx, int level) {
+  aiolua__pushtraceback(L, t->co, erridx, level);  /* stack: own */
   if (aiolua__getextra(L, tidx, "cause_err") != LUA_TNIL &&
       lua_rawequal(L, -1, erridx)) {
     const char *own = lua_tostring(L, -2), *nl = strchr(own, '\n');
@@ -108,6 +153,13 @@ static void finish(aiolua_runtime_t *rt, aiolua_task_t *t, int status,
   aiolua__pushtask(L, t);
   int tidx = lua_gettop(L);
   lua_pushvalue(L, tidx);                    /* stack: task, task */
+  int closed = 0;                            /* unwound by task_body? */
+  if (status == LUA_OK && nres == 2 &&
+      lua_touserdata(co, -2) == FAIL_MARKER) {
+    status = LUA_ERRRUN;
+    closed = 1;
+    lua_remove(co, -2);
+  }
   if (status == LUA_OK) {
     lua_xmove(co, L, nres);
     aiolua__future_settle(L, &t->fut, FUT_DONE, nres);
@@ -119,15 +171,22 @@ static void finish(aiolua_runtime_t *rt, aiolua_task_t *t, int status,
       t->fut.flags |= FUT_RETRIEVED;
       aiolua__future_settle(L, &t->fut, FUT_CANCELLED, 1);
     } else {
-      push_chained_traceback(L, tidx, t, lua_gettop(L));
-      aiolua__setextra(L, tidx, "traceback");
+      if (aiolua__getextra(L, tidx, "traceback") == LUA_TNIL) {
+        lua_pop(L, 1);                       /* not recorded by body_msgh */
+        push_chained_traceback(L, tidx, t, lua_gettop(L), 0);
+        aiolua__setextra(L, tidx, "traceback");
+      } else {
+        lua_pop(L, 1);
+      }
       aiolua__future_settle(L, &t->fut, FUT_FAILED, 1);
     }
+    if (!closed) {
 #if LUA_VERSION_RELEASE_NUM >= 50406
-    lua_closethread(co, L);                  /* runs pending <close> */
+      lua_closethread(co, L);                /* runs pending <close> */
 #else
-    lua_resetthread(co);
+      lua_resetthread(co);
 #endif
+    }
   }
   lua_pushnil(L);                            /* stack: task */
   lua_setiuservalue(L, tidx, UV_THREAD);     /* drop the thread */
@@ -279,17 +338,11 @@ static const luaL_Reg task_methods[] = {
 
 void aiolua__task_open(lua_State *L) {
   aiolua_runtime_t *rt = aiolua__rt(L);
-  luaL_newmetatable(L, AIOLUA_TASK_MT);
-  rt->mt_task = lua_topointer(L, -1);
-  lua_pushvalue(L, -1);
-  rt->mt_task_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_newtable(L);
   aiolua__future_methods(L);
   luaL_setfuncs(L, task_methods, 0);     /* overrides cancel and result */
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, l_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pushcfunction(L, l_gc);
-  lua_setfield(L, -2, "__gc");
+  aiolua__new_metatables(L, AIOLUA_TASK_MT, -1, l_tostring, l_gc,
+                         &rt->mt_task_ref, &rt->mt_task_gc_ref,
+                         &rt->mt_task, &rt->mt_task_gc);
   lua_pop(L, 1);
 }

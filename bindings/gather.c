@@ -1,0 +1,174 @@
+/*
+** gather.c -- asyncio.gather (require "aiolua.gather"), in C because it is
+** on the hot path of every fan-out: CPython's _GatheringFuture semantics
+** (results in argument order, first error propagates unless
+** return_exceptions, cancelling the gather cancels the children and then
+** raises CancelledError) with one C closure as the done callback of every
+** child and no per-child Lua table.
+*/
+#include "internal.h"
+
+/* The gather's state; uservalue 1 = outer future, 2 = children list. */
+typedef struct gather {
+  int n, nunique, ndone;
+  int return_exceptions, cancel_requested;
+} gather_t;
+
+/* [] -> [outer] : settles the outer future at its end (state at 1). */
+static void push_outer(lua_State *L, int stidx, aiolua_future_t **outer) {
+  lua_getiuservalue(L, stidx, 1);
+  *outer = lua_touserdata(L, -1);
+}
+
+/* Done callback of each child: upvalue 1 = the gather state, arg 1 = child. */
+static int on_done(lua_State *L) {
+  gather_t *g = lua_touserdata(L, lua_upvalueindex(1));
+  aiolua_future_t *child = lua_touserdata(L, 1), *outer;
+  lua_settop(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(1));   /* stack: child, state */
+  g->ndone++;
+  push_outer(L, 2, &outer);                /* stack: child, state, outer */
+  if (outer->state != FUT_PENDING) {
+    if (child->state == FUT_FAILED) child->flags |= FUT_RETRIEVED;
+    return 0;
+  }
+  if (!g->return_exceptions) {
+    if (child->state == FUT_CANCELLED) {   /* CancelledError, as is */
+      lua_pushvalue(L, 3);
+      aiolua__push_cancelled(L, 1);
+      aiolua__future_settle(L, outer, FUT_FAILED, 1);
+      return 0;
+    }
+    if (child->state == FUT_FAILED) {
+      aiolua__adopt_exception(L, 3, outer, 1, child);
+      return 0;
+    }
+  }
+  if (g->ndone < g->nunique) return 0;
+  lua_pushvalue(L, 3);                     /* stack: ..., outer, outer */
+  lua_createtable(L, g->n, 1);             /* the results */
+  lua_getiuservalue(L, 2, 2);              /* stack: ..., results, children */
+  for (int i = 1; i <= g->n; i++) {
+    lua_rawgeti(L, -1, i);
+    aiolua_future_t *c = lua_touserdata(L, -1);
+    if (c->state == FUT_CANCELLED) {
+      aiolua__push_cancelled(L, -1);
+    } else if (c->state == FUT_FAILED) {
+      c->flags |= FUT_RETRIEVED;
+      lua_getiuservalue(L, -1, UV_RESULT);
+    } else {
+      aiolua__push_first_result(L, -1, c);
+    }
+    lua_rawseti(L, -4, i);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);                           /* stack: ..., outer, results */
+  lua_pushinteger(L, g->n);
+  lua_setfield(L, -2, "n");
+  if (g->cancel_requested) {
+    lua_pop(L, 1);
+    aiolua_pusherror(L, "CancelledError", "");
+    aiolua__future_settle(L, outer, FUT_FAILED, 1);
+  } else {
+    aiolua__future_settle(L, outer, FUT_DONE, 1);
+  }
+  return 0;
+}
+
+/* The outer future's cancel(): cancels the children (upvalue 1 = state). */
+static int on_cancel(lua_State *L) {
+  gather_t *g = lua_touserdata(L, lua_upvalueindex(1));
+  aiolua_future_t *outer = lua_touserdata(L, 1);
+  int msgidx = lua_isnil(L, 2) ? 0 : 2, ret = 0;
+  if (outer->state != FUT_PENDING) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  lua_getiuservalue(L, lua_upvalueindex(1), 2);   /* children */
+  for (int i = 1; i <= g->n; i++) {
+    lua_rawgeti(L, 3, i);
+    if (aiolua__future_cancel(L, lua_touserdata(L, -1), msgidx)) ret = 1;
+    lua_pop(L, 1);
+  }
+  if (ret) g->cancel_requested = 1;
+  lua_pushboolean(L, ret);
+  return 1;
+}
+
+/* [aw] -> [future] : CPython's ensure_future; a coroutine or a sleep()
+** (a coroutine in Python) becomes a task. */
+static aiolua_future_t *ensure_future(lua_State *L) {
+  aiolua_future_t *f = aiolua_tofuture(L, -1);
+  if (f && f->kind != KIND_SLEEP) return f;
+  return &aiolua__task_new(L, 0)->fut;
+}
+
+/* gather(aw1, aw2, ...) or gather{aw1, ..., return_exceptions = b} */
+static int l_gather(lua_State *L) {
+  int n = lua_gettop(L), list = 0, rexc = 0;
+  if (n == 1 && lua_type(L, 1) == LUA_TTABLE && !lua_getmetatable(L, 1)) {
+    list = 1;
+    lua_getfield(L, 1, "return_exceptions");
+    rexc = lua_toboolean(L, -1);
+    lua_getfield(L, 1, "n");
+    n = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : (int)lua_rawlen(L, 1);
+    lua_settop(L, 1);
+  }
+  for (int i = 1; i <= n; i++) {          /* check all before marking any */
+    if (list) lua_rawgeti(L, 1, i); else lua_pushvalue(L, i);
+    if (!aiolua_tofuture(L, -1) && !aiolua__iscoro(L, -1))
+      return aiolua_error(L, "TypeError", "gather: argument #%d is not "
+                          "awaitable (a %s)", i, luaL_typename(L, -1));
+    lua_pop(L, 1);
+  }
+  int base = lua_gettop(L);
+  aiolua_future_t *outer = aiolua__future_new(L, KIND_FUTURE,
+                                              sizeof(aiolua_future_t), FUTURE_NUV);
+  int oidx = base + 1;
+  if (n == 0) {
+    lua_pushvalue(L, oidx);
+    lua_createtable(L, 0, 1);
+    lua_pushinteger(L, 0);
+    lua_setfield(L, -2, "n");
+    aiolua__future_settle(L, outer, FUT_DONE, 1);
+    return 1;
+  }
+  gather_t *g = lua_newuserdatauv(L, sizeof *g, 2);  /* stack: outer, state */
+  int sidx = oidx + 1;
+  g->n = n;
+  g->nunique = g->ndone = g->cancel_requested = 0;
+  g->return_exceptions = rexc;
+  lua_pushvalue(L, oidx);
+  lua_setiuservalue(L, sidx, 1);
+  lua_createtable(L, n, 0);                /* stack: outer, state, children */
+  lua_pushvalue(L, sidx);
+  lua_pushcclosure(L, on_done, 1);         /* stack: ..., children, cb */
+  for (int i = 1; i <= n; i++) {
+    if (list) lua_rawgeti(L, 1, i); else lua_pushvalue(L, i);
+    aiolua_future_t *f = ensure_future(L);
+    if (!(f->flags & FUT_MARK)) {          /* first time we see it */
+      f->flags |= FUT_MARK;
+      g->nunique++;
+      lua_pushvalue(L, -2);
+      aiolua__future_add_callback(L, -2, f);
+    }
+    lua_rawseti(L, sidx + 1, i);
+  }
+  lua_pop(L, 1);                           /* stack: outer, state, children */
+  for (int i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    ((aiolua_future_t *)lua_touserdata(L, -1))->flags &= ~FUT_MARK;
+    lua_pop(L, 1);
+  }
+  lua_setiuservalue(L, sidx, 2);
+  lua_pushcclosure(L, on_cancel, 1);       /* stack: outer, cancel */
+  aiolua__setextra(L, oidx, "cancel");
+  outer->flags |= FUT_LUACANCEL;
+  return 1;
+}
+
+int luaopen_aiolua_gather(lua_State *L);
+int luaopen_aiolua_gather(lua_State *L) {
+  lua_pushcfunction(L, l_gather);
+  return 1;
+}
