@@ -5,6 +5,8 @@
 -- no future at all.  A waiter is only woken ("try again"), never handed an
 -- item, so a getter cancelled after its wake-up cannot swallow an item and a
 -- cancelled putter cannot leave a phantom one: it passes the wake-up on.
+-- The hot paths (put, get, task_done) are written for Lua's interpreter:
+-- few calls, few table fields, no allocation.
 local M = {}
 
 local asyncio            -- the asyncio module, bound by bind()
@@ -21,12 +23,15 @@ local function raise(etype, msg)
   error(asyncio.Error(etype, msg), 2)
 end
 
--- FIFO lists of waiter futures: {first = i, last = j, [i..j] = futures}.
-local function dq_new() return { first = 1, last = 0 } end
+---------------------------------------------------------------------------
+-- Waiter lists: FIFO deques of futures, {n = count, first = i, last = j,
+-- [i..j] = futures}.  `n > 0` is the hot paths' one-field test.
+---------------------------------------------------------------------------
+local function dq_new() return { n = 0, first = 1, last = 0 } end
 
 local function dq_push(d, x)
   local l = d.last + 1
-  d.last = l
+  d.last, d.n = l, d.n + 1
   d[l] = x
 end
 
@@ -37,10 +42,11 @@ local function dq_shift(d)
   local x = d[f]
   d[f] = nil
   if f == l then d.first, d.last = 1, 0 else d.first = f + 1 end
+  d.n = d.n - 1
   return x
 end
 
--- Removes x (if present) keeping the order; returns whether it was there.
+-- Removes x (if present) keeping the order.
 local function dq_remove(d, x)
   local l = d.last
   for i = d.first, l do
@@ -49,14 +55,11 @@ local function dq_remove(d, x)
       d[l] = nil
       l = l - 1
       if d.first > l then d.first, l = 1, 0 end
-      d.last = l
-      return true
+      d.last, d.n = l, d.n - 1
+      return
     end
   end
-  return false
 end
-
-local function dq_len(d) return d.last - d.first + 1 end
 
 -- Wakes the first waiter that is not done (cancelled), if any.
 local function wakeup_next(waiters)
@@ -79,78 +82,156 @@ local function wakeup_all(waiters)
   end
 end
 
+-- Parks the current task on a new future in `waiters` until woken.  On an
+-- error (cancellation) it unlinks the future and, if it had been woken and
+-- `can_go(q)` says the wake-up is still useful, passes it to the next
+-- waiter, then re-raises.
+local function park(q, waiters, can_go)
+  local w = Future()
+  dq_push(waiters, w)
+  local ok, err = pcall(await, w)
+  if not ok then
+    w:cancel()
+    dq_remove(waiters, w)
+    if can_go(q) and not w:cancelled() then wakeup_next(waiters) end
+    error(err, 0)
+  end
+end
+
 ---------------------------------------------------------------------------
--- Storage.  Each class supplies init(self, maxsize), push(self, item),
--- pop(self) -> item and items(self) -> list (in the order they come out);
--- every class keeps its item count in self._n (nil items are allowed).
+-- Fields of a queue: maxsize; _n, the items held; _limit, the count at
+-- which put leaves its fast path (maxsize, math.huge when unbounded, -1
+-- once shut down); _getters, _putters, _joiners, waiter lists;
+-- _unfinished, items put and not yet task_done(); _is_shutdown; and the
+-- storage of its class (below), which may hold nil items.
 ---------------------------------------------------------------------------
 
--- FIFO: a ring buffer of capacity _cap (a power of two) holding _n items
--- from slot _head (0-based) on.
-local function ring_init(self, maxsize)
+local function is_full(q)
+  local m = q.maxsize
+  return m > 0 and q._n >= m
+end
+local function has_room(q) return not is_full(q) end
+local function has_item(q) return q._n > 0 end
+
+-- The waiting part of put: waits while the queue is full, then puts with
+-- put_nowait (which raises if the queue was shut down meanwhile).
+local function put_slow(q, item)
+  while is_full(q) do
+    if q._is_shutdown then raise(QUEUE_SHUTDOWN, "put on a shut-down queue") end
+    park(q, q._putters, has_room)
+  end
+  return q:put_nowait(item)
+end
+
+-- The waiting part of get: waits while the queue is empty.
+local function get_slow(q)
+  repeat
+    if q._is_shutdown then raise(QUEUE_SHUTDOWN, "get on a shut-down queue") end
+    park(q, q._getters, has_item)
+  until q._n > 0
+  return q:get_nowait()
+end
+
+---------------------------------------------------------------------------
+-- Queue (FIFO): a ring buffer, _buf, of _mask + 1 slots (a power of two)
+-- holding _n items from slot _head (0-based) on.  Its put and get bodies
+-- inline the ring operations: this is the class the hot path is for.
+---------------------------------------------------------------------------
+local function ring_init(q, maxsize)
   local cap = 16
   while maxsize > 0 and cap < maxsize and cap < 1024 do cap = cap * 2 end
   local buf = {}
   for i = 1, cap do buf[i] = false end   -- size the array part once
-  self._buf, self._cap, self._head = buf, cap, 0
+  q._buf, q._mask, q._head = buf, cap - 1, 0
 end
 
-local function ring_grow(self)
-  local old, head, n, cap = self._buf, self._head, self._n, self._cap
+local function ring_grow(q)
+  local old, head, n, cap = q._buf, q._head, q._n, q._mask + 1
   local buf = {}
   for i = 0, n - 1 do buf[i + 1] = old[(head + i) % cap + 1] end
   for i = n + 1, cap * 2 do buf[i] = false end
-  self._buf, self._head, self._cap = buf, 0, cap * 2
+  q._buf, q._head, q._mask = buf, 0, cap * 2 - 1
 end
 
-local function ring_push(self, item)
-  local n, cap = self._n, self._cap
-  if n == cap then ring_grow(self); cap = self._cap end
-  self._buf[(self._head + n) % cap + 1] = item
-  self._n = n + 1
+local function ring_push(q, item)
+  local n, mask = q._n, q._mask
+  if n > mask then ring_grow(q); mask = q._mask end
+  q._buf[((q._head + n) & mask) + 1] = item
+  q._n = n + 1
 end
 
-local function ring_pop(self)
-  local head, buf = self._head, self._buf
+local function ring_pop(q)
+  local head, buf = q._head, q._buf
   local item = buf[head + 1]
   buf[head + 1] = false
-  self._head = (head + 1) % self._cap
-  self._n = self._n - 1
+  q._head = (head + 1) & q._mask
+  q._n = q._n - 1
   return item
 end
 
-local function ring_items(self)
-  local t, buf, head, cap = {}, self._buf, self._head, self._cap
-  for i = 0, self._n - 1 do t[i + 1] = buf[(head + i) % cap + 1] end
+local function ring_items(q)
+  local t, buf, head, mask = {}, q._buf, q._head, q._mask
+  for i = 0, q._n - 1 do t[i + 1] = buf[((head + i) & mask) + 1] end
   return t
 end
 
--- LIFO: a stack.
-local function stack_init(self) self._stack = {} end
-
-local function stack_push(self, item)
-  local n = self._n + 1
-  self._stack[n] = item
-  self._n = n
+-- async Queue:put(item)
+local function ring_put(q, item)
+  local n = q._n
+  if n >= q._limit then return put_slow(q, item) end
+  local mask = q._mask
+  if n > mask then ring_grow(q); mask = q._mask end
+  q._buf[((q._head + n) & mask) + 1] = item
+  q._n = n + 1
+  q._unfinished = q._unfinished + 1
+  local g = q._getters
+  if g.n > 0 then wakeup_next(g) end
 end
 
-local function stack_pop(self)
-  local n, t = self._n, self._stack
-  local item = t[n]
-  t[n] = nil
-  self._n = n - 1
+-- async Queue:get()
+local function ring_get(q)
+  local n = q._n
+  if n == 0 then return get_slow(q) end
+  local head, buf = q._head, q._buf
+  local item = buf[head + 1]
+  buf[head + 1] = false
+  q._head = (head + 1) & q._mask
+  q._n = n - 1
+  local p = q._putters
+  if p.n > 0 then wakeup_next(p) end
   return item
 end
 
-local function stack_items(self)
-  local t, s, n = {}, self._stack, self._n
+---------------------------------------------------------------------------
+-- LifoQueue: a stack.
+---------------------------------------------------------------------------
+local function stack_init(q) q._stack = {} end
+
+local function stack_push(q, item)
+  local n = q._n + 1
+  q._stack[n] = item
+  q._n = n
+end
+
+local function stack_pop(q)
+  local n, t = q._n, q._stack
+  local item = t[n]
+  t[n] = nil
+  q._n = n - 1
+  return item
+end
+
+local function stack_items(q)
+  local t, s, n = {}, q._stack, q._n
   for i = 1, n do t[i] = s[n + 1 - i] end
   return t
 end
 
--- Priority: a binary min-heap ordered by `<`.  Plain tables without an
--- __lt metamethod compare like Python tuples, element by element, so
+---------------------------------------------------------------------------
+-- PriorityQueue: a binary min-heap ordered by `<`.  Plain tables without
+-- an __lt metamethod compare like Python tuples, element by element, so
 -- `pq:put({priority, data})` ports `pq.put((priority, data))`.
+---------------------------------------------------------------------------
 local function less(a, b)
   if type(a) == "table" and type(b) == "table" then
     local ma, mb = getmetatable(a), getmetatable(b)
@@ -167,12 +248,12 @@ local function less(a, b)
   return a < b
 end
 
-local function heap_init(self) self._heap = {} end
+local function heap_init(q) q._heap = {} end
 
-local function heap_push(self, item)
-  local h = self._heap
-  local i = self._n + 1
-  self._n = i
+local function heap_push(q, item)
+  local h = q._heap
+  local i = q._n + 1
+  q._n = i
   while i > 1 do                          -- sift up
     local p = i // 2
     local up = h[p]
@@ -183,12 +264,12 @@ local function heap_push(self, item)
   h[i] = item
 end
 
-local function heap_pop(self)
-  local h, n = self._heap, self._n
+local function heap_pop(q)
+  local h, n = q._heap, q._n
   local top, last = h[1], h[n]
   h[n] = nil
   n = n - 1
-  self._n = n
+  q._n = n
   if n > 0 then                           -- sift `last` down from the root
     local i = 1
     while true do
@@ -204,42 +285,40 @@ local function heap_pop(self)
   return top
 end
 
-local function heap_items(self)
-  local t = table.move(self._heap, 1, self._n, 1, {})
+local function heap_items(q)
+  local t = table.move(q._heap, 1, q._n, 1, {})
   table.sort(t, less)
   return t
 end
 
 ---------------------------------------------------------------------------
--- The queue classes: one factory, so that each class's hot paths call its
--- storage functions as upvalues (no method lookups).
+-- The classes.  define() builds one from its storage functions (init, push,
+-- pop, items) and, optionally, specialised put and get bodies.
 ---------------------------------------------------------------------------
 
--- Parks the current task on a new future in `waiters` until woken.  On an
--- error (cancellation) it unlinks the future and, if it had been woken and
--- `can_go(self)` says the wake-up is still useful, passes it to the next
--- waiter, then re-raises.
-local function park(self, waiters, can_go)
-  local w = Future()
-  dq_push(waiters, w)
-  local ok, err = pcall(await, w)
-  if not ok then
-    w:cancel()
-    dq_remove(waiters, w)
-    if can_go(self) and not w:cancelled() then wakeup_next(waiters) end
-    error(err, 0)
+local function fmt_item(v)
+  if type(v) == "string" then return string.format("%q", v) end
+  return tostring(v)
+end
+
+local function queue_tostring(q)
+  local parts = { "maxsize=" .. tostring(q.maxsize) }
+  if q._n > 0 then
+    local items, list = {}, q._items(q)
+    for i = 1, q._n do items[i] = fmt_item(list[i]) end
+    parts[#parts + 1] = "_queue=[" .. table.concat(items, ", ") .. "]"
   end
+  local ng, np = q._getters.n, q._putters.n
+  if ng > 0 then parts[#parts + 1] = "_getters[" .. ng .. "]" end
+  if np > 0 then parts[#parts + 1] = "_putters[" .. np .. "]" end
+  if q._unfinished > 0 then parts[#parts + 1] = "tasks=" .. q._unfinished end
+  if q._is_shutdown then parts[#parts + 1] = "shutdown" end
+  return "<" .. getmetatable(q).__name .. " " .. table.concat(parts, " ") .. ">"
 end
 
-local function is_full(self)
-  local m = self.maxsize
-  return m > 0 and self._n >= m
-end
-local function has_room(self) return not is_full(self) end
-local function has_item(self) return self._n > 0 end
-
-local function define(name, init, push, pop, items)
-  local cls = { __name = name, _init = init, _items = items }
+local function define(name, init, push, pop, items, put, get)
+  local cls = { __name = name, _init = init, _items = items,
+                __tostring = queue_tostring }
   cls.__index = cls
 
   function cls:qsize() return self._n end
@@ -249,12 +328,11 @@ local function define(name, init, push, pop, items)
   -- Puts an item without waiting; raises QueueFull or QueueShutDown.
   function cls:put_nowait(item)
     if self._is_shutdown then raise(QUEUE_SHUTDOWN, "put on a shut-down queue") end
-    local m = self.maxsize
-    if m > 0 and self._n >= m then raise(QUEUE_FULL, "queue is full") end
+    if is_full(self) then raise(QUEUE_FULL, "queue is full") end
     push(self, item)
     self._unfinished = self._unfinished + 1
     local g = self._getters
-    if g.first <= g.last then wakeup_next(g) end
+    if g.n > 0 then wakeup_next(g) end
   end
 
   -- Removes and returns an item without waiting; raises QueueEmpty or,
@@ -266,43 +344,20 @@ local function define(name, init, push, pop, items)
     end
     local item = pop(self)
     local p = self._putters
-    if p.first <= p.last then wakeup_next(p) end
+    if p.n > 0 then wakeup_next(p) end
     return item
   end
 
+  -- The bodies of the async put(item) and get(): put_nowait and get_nowait
+  -- when they need not wait.
   local put_nowait, get_nowait = cls.put_nowait, cls.get_nowait
-
-  -- async put(item): waits while the queue is full.  The fast path is
-  -- put_nowait inlined.
-  function cls._put_body(self, item)
-    local m = self.maxsize
-    if m > 0 and self._n >= m or self._is_shutdown then
-      while is_full(self) do
-        if self._is_shutdown then raise(QUEUE_SHUTDOWN, "put on a shut-down queue") end
-        park(self, self._putters, has_room)
-      end
-      return put_nowait(self, item)
-    end
-    push(self, item)
-    self._unfinished = self._unfinished + 1
-    local g = self._getters
-    if g.first <= g.last then wakeup_next(g) end
+  cls._put = put or function(q, item)
+    if q._n >= q._limit then return put_slow(q, item) end
+    return put_nowait(q, item)
   end
-
-  -- async get(): waits while the queue is empty.  The fast path is
-  -- get_nowait inlined.
-  function cls._get_body(self)
-    if self._n == 0 then
-      repeat
-        if self._is_shutdown then raise(QUEUE_SHUTDOWN, "get on a shut-down queue") end
-        park(self, self._getters, has_item)
-      until self._n > 0
-      return get_nowait(self)
-    end
-    local item = pop(self)
-    local p = self._putters
-    if p.first <= p.last then wakeup_next(p) end
-    return item
+  cls._get = get or function(q)
+    if q._n == 0 then return get_slow(q) end
+    return get_nowait(q)
   end
 
   -- Shuts the queue down: put raises QueueShutDown from now on, get does
@@ -310,6 +365,7 @@ local function define(name, init, push, pop, items)
   -- With `immediate` the items left are dropped (and count as done).
   function cls:shutdown(immediate)
     self._is_shutdown = true
+    self._limit = -1                      -- every put takes the slow path
     if immediate then
       while self._n > 0 do
         pop(self)
@@ -324,10 +380,34 @@ local function define(name, init, push, pop, items)
   return cls
 end
 
-local Queue = define("Queue", ring_init, ring_push, ring_pop, ring_items)
-local LifoQueue = define("LifoQueue", stack_init, stack_push, stack_pop, stack_items)
-local PriorityQueue = define("PriorityQueue", heap_init, heap_push, heap_pop, heap_items)
-local classes = { Queue, LifoQueue, PriorityQueue }
+local classes = {
+  define("Queue", ring_init, ring_push, ring_pop, ring_items, ring_put, ring_get),
+  define("LifoQueue", stack_init, stack_push, stack_pop, stack_items),
+  define("PriorityQueue", heap_init, heap_push, heap_pop, heap_items),
+}
+
+-- Marks one item taken by get() as processed; join() returns when every
+-- item put has been marked.  Raises ValueError when called too often.
+local function task_done(q)
+  local n = q._unfinished - 1
+  if n < 0 then raise("ValueError", "task_done() called too many times") end
+  q._unfinished = n
+  if n == 0 then wakeup_all(q._joiners) end
+end
+
+-- async join(): waits until every item put has been marked task_done().
+local function join(q)
+  if q._unfinished > 0 then
+    local w = Future()
+    local joiners = q._joiners
+    dq_push(joiners, w)
+    local ok, err = pcall(await, w)
+    if not ok then
+      dq_remove(joiners, w)
+      error(err, 0)
+    end
+  end
+end
 
 local function new(cls, maxsize)
   if not asyncio then bind() end
@@ -335,60 +415,18 @@ local function new(cls, maxsize)
   if type(maxsize) ~= "number" then
     raise("TypeError", "maxsize must be a number, not " .. type(maxsize))
   end
-  local self = setmetatable({
-    maxsize = maxsize,        -- <= 0: unbounded
-    _n = 0,                   -- items held
+  local q = setmetatable({
+    maxsize = maxsize,
+    _n = 0,
+    _limit = maxsize > 0 and maxsize or math.huge,
     _getters = dq_new(),      -- futures of get() calls waiting for an item
     _putters = dq_new(),      -- futures of put() calls waiting for room
-    _unfinished = 0,          -- items put and not yet task_done()
     _joiners = dq_new(),      -- futures of join() calls
+    _unfinished = 0,
     _is_shutdown = false,
   }, cls)
-  cls._init(self, maxsize)
-  return self
-end
-
--- Marks one item taken by get() as processed; join() returns when every
--- item put has been marked.  Raises ValueError when called too often.
-local function task_done(self)
-  local n = self._unfinished
-  if n <= 0 then raise("ValueError", "task_done() called too many times") end
-  n = n - 1
-  self._unfinished = n
-  if n == 0 then wakeup_all(self._joiners) end
-end
-
--- async join(): waits until every item put has been marked task_done().
-local function join(self)
-  if self._unfinished > 0 then
-    local w = Future()
-    dq_push(self._joiners, w)
-    local ok, err = pcall(await, w)
-    if not ok then
-      dq_remove(self._joiners, w)
-      error(err, 0)
-    end
-  end
-end
-
-local function fmt_item(v)
-  if type(v) == "string" then return string.format("%q", v) end
-  return tostring(v)
-end
-
-local function queue_tostring(self)
-  local parts = { "maxsize=" .. tostring(self.maxsize) }
-  if self._n > 0 then
-    local items, list = {}, self:_items()
-    for i = 1, self._n do items[i] = fmt_item(list[i]) end
-    parts[#parts + 1] = "_queue=[" .. table.concat(items, ", ") .. "]"
-  end
-  local ng, np = dq_len(self._getters), dq_len(self._putters)
-  if ng > 0 then parts[#parts + 1] = "_getters[" .. ng .. "]" end
-  if np > 0 then parts[#parts + 1] = "_putters[" .. np .. "]" end
-  if self._unfinished > 0 then parts[#parts + 1] = "tasks=" .. self._unfinished end
-  if self._is_shutdown then parts[#parts + 1] = "shutdown" end
-  return "<" .. getmetatable(self).__name .. " " .. table.concat(parts, " ") .. ">"
+  cls._init(q, maxsize)
+  return q
 end
 
 ---------------------------------------------------------------------------
@@ -400,16 +438,15 @@ function bind()
   Future, await = asyncio.Future, asyncio.await
   local join_async = asyncio.async(join, "Queue.join")
   for _, cls in ipairs(classes) do
-    cls.put = asyncio.async(cls._put_body, cls.__name .. ".put")
-    cls.get = asyncio.async(cls._get_body, cls.__name .. ".get")
+    cls.put = asyncio.async(cls._put, cls.__name .. ".put")
+    cls.get = asyncio.async(cls._get, cls.__name .. ".get")
     cls.join = join_async
     cls.task_done = task_done
-    cls.__tostring = queue_tostring
   end
 end
 
-function M.Queue(maxsize) return new(Queue, maxsize) end
-function M.LifoQueue(maxsize) return new(LifoQueue, maxsize) end
-function M.PriorityQueue(maxsize) return new(PriorityQueue, maxsize) end
+function M.Queue(maxsize) return new(classes[1], maxsize) end
+function M.LifoQueue(maxsize) return new(classes[2], maxsize) end
+function M.PriorityQueue(maxsize) return new(classes[3], maxsize) end
 
 return M
