@@ -264,6 +264,62 @@ t.test("Lock: mutual exclusion under random cancellation", function()
   local g <close> = asyncio.wait_for(lock:acquire(), 1):await()
 end)
 
+-- The cancellation matrix for every acquire/wait: cancelled before it
+-- starts, while parked, twice, and after it completed.
+local function matrix(name, setup)
+  t.test(name .. ": cancel before start, while parked, twice, after", function()
+    local obj, make, check = setup()
+    local before = create_task(make(obj))
+    t.ok(before:cancel())
+    expect_cancelled(before)
+    local parked = create_task(make(obj))
+    yield()
+    t.ok(not parked:done())
+    t.ok(parked:cancel())
+    t.ok(parked:cancel(), "a second cancel() while still pending")
+    expect_cancelled(parked)
+    t.ok(not parked:cancel(), "cancel() after the end")
+    t.eq(nwaiting(obj._waiters), 0)
+    check(obj)
+  end)
+end
+
+matrix("Lock.acquire", function()
+  local lock = asyncio.Lock()
+  lock:acquire():await()
+  return lock, function(l) return l:acquire() end, function(l)
+    l:release()
+    t.ok(not l:locked(), "no cancelled acquirer holds the lock")
+  end
+end)
+
+matrix("Semaphore.acquire", function()
+  local sem = asyncio.Semaphore(0)
+  return sem, function(s) return s:acquire() end, function(s)
+    s:release()
+    t.eq(s._value, 1, "no cancelled acquirer took the slot")
+  end
+end)
+
+matrix("Event.wait", function()
+  return asyncio.Event(), function(e) return e:wait() end, function(e)
+    e:set()
+    t.eq(e:wait():await(), true)
+  end
+end)
+
+matrix("Condition.wait", function()
+  local cond = asyncio.Condition()
+  return cond, function(c)
+    return asyncio.async(function()
+      local g <close> = c:acquire():await()
+      c:wait():await()
+    end)()
+  end, function(c)
+    t.ok(not c:locked(), "the cancelled waiter released the lock again")
+  end
+end)
+
 ---------------------------------------------------------------------------
 -- Event
 ---------------------------------------------------------------------------

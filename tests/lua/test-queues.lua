@@ -448,6 +448,54 @@ t.test("puts and gets under timeouts lose and invent nothing (stress)", function
   t.eq(nwaiting(q._putters), 0)
 end)
 
+-- The cancellation matrix for every suspending method: cancelled before
+-- it starts, while parked, twice, and after it completed.
+local function matrix(name, setup)
+  t.test(name .. ": cancel before start, while parked, twice, after", function()
+    local q, make, check = setup()
+    local before = create_task(make(q))
+    t.ok(before:cancel())
+    expect_cancelled(before)
+    local parked = create_task(make(q))
+    yield()
+    t.ok(not parked:done())
+    t.ok(parked:cancel())
+    t.ok(parked:cancel(), "a second cancel() while still pending")
+    expect_cancelled(parked)
+    t.ok(not parked:cancel(), "cancel() after the end")
+    check(q)
+  end)
+end
+
+matrix("get", function()
+  return asyncio.Queue(), function(q) return q:get() end, function(q)
+    t.eq(nwaiting(q._getters), 0)
+    q:put_nowait(1)
+    t.eq(q:get():await(), 1, "no cancelled getter took the item")
+  end
+end)
+
+matrix("put", function()
+  local q = asyncio.Queue(1)
+  q:put_nowait("a")
+  return q, function(q2) return q2:put("phantom") end, function(q2)
+    t.eq(nwaiting(q2._putters), 0)
+    t.eq(q2:get_nowait(), "a")
+    t.ok(q2:empty(), "no phantom item")
+  end
+end)
+
+matrix("join", function()
+  local q = asyncio.Queue()
+  q:put_nowait(1)
+  return q, function(q2) return q2:join() end, function(q2)
+    t.eq(nwaiting(q2._joiners), 0)
+    q2:get_nowait()
+    q2:task_done()
+    q2:join():await()
+  end
+end)
+
 t.test("10000 synchronous puts and gets", function()
   local q = asyncio.Queue(10)
   local sum = 0
