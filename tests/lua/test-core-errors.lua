@@ -110,6 +110,18 @@ t.test("an error in an awaited coroutine reaches the awaiter's pcall", function(
   t.eq(err[1], "deep")
 end)
 
+t.test("an error in a <close> handler: the task fails as plain Lua would", function()
+  local function body()
+    local g <close> = setmetatable({}, { __close = function() error("close err", 0) end })
+    error("body err", 0)
+  end
+  local _, want = pcall(body)                -- what Lua itself makes of it
+  local task = create_task(function() yield(); body() end)
+  local ok, err = pcall(task.await, task)
+  t.eq(ok, false)
+  t.eq(err, want)
+end)
+
 t.test("a pcall inside a task can catch, then the task goes on", function()
   local task = create_task(function()
     local ok, err = pcall(function() yield(); error("inner", 0) end)
@@ -194,6 +206,23 @@ t.test("a foreign coroutine.resume of a parked task is refused and harmless", fu
   local g = Future()
   asyncio.get_running_loop():call_later(0.005, function() g:set_result("mine") end)
   t.eq(g:await(), "mine")
+end)
+
+t.test("coroutine.close of a parked task's thread is refused and harmless", function()
+  local co
+  local f = Future()
+  local task = create_task(function()
+    co = coroutine.running()
+    local g <close> = setmetatable({}, { __close = function() t.log("closed") end })
+    return "got " .. tostring(f:await())
+  end)
+  yield()
+  local ok = pcall(coroutine.close, co)
+  t.eq(ok, false, "coroutine.close refused")
+  t.same_as(t.events(), {}, "no <close> ran")
+  f:set_result("real")
+  t.eq(task:await(), "got real")
+  t.same_as(t.events(), { "closed" })
 end)
 
 t.test("awaiting a coroutine object twice raises RuntimeError", function()
