@@ -11,7 +11,7 @@ DEPS = cmake make gcc clang pkg-config liblua5.4-dev lua5.4 libuv1-dev \
        libcurl4-openssl-dev libedit-dev python3 tmux valgrind
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test test-sanitize demo bench install clean
+.PHONY: all deps build test test-sanitize demo fuzz bench install clean
 all: build
 
 deps:
@@ -42,8 +42,17 @@ test-sanitize: deps
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) -LE nosan
 
+# The tutorial's crawler on a local demo site (~20 ms latency per page), to
+# depth 3, sequentially and then concurrently.
 demo: build
-	./$(BUILD)/aiolua scripts/say_after_concurrent.lua
+	./$(BUILD)/aiolua scripts/crawler.lua --mode both --depth 3
+
+# The translator's libFuzzer target, for a bounded time (FUZZ_SECONDS).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DAIOLUA_FUZZ=ON \
+	  -DFUZZ_SECONDS=$(FUZZ_SECONDS)
+	cmake --build build-fuzz --target fuzz-translate-run
 
 bench: build
 	bench/run
@@ -52,4 +61,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) build-fuzz
