@@ -3,21 +3,21 @@
 -- Peers: bench/queue-python.py (asyncio), bench/queue-node.js (Node.js).
 -- Prints one line:
 --   aiolua queue: N items in S s: R items/s
--- Usage: aiolua bench/queue-aiolua.lua [N]
+-- Usage: aiolua bench/queue-aiolua.lua [N]   (written in the await dialect)
 local asyncio = require "asyncio"
 
 local PRODUCERS, CONSUMERS, MAXSIZE = 4, 4, 100
 local n = tonumber(arg and arg[1]) or 1000000
 
 local function producer(q, count)
-  for i = 1, count do q:put(i):await() end
+  for i = 1, count do await q:put(i) end
 end
 
 local function consumer(q, box)
   local got = 0
   local ok, err = pcall(function()
     while true do
-      q:get():await()
+      await q:get()
       got = got + 1
       q:task_done()
     end
