@@ -1,0 +1,345 @@
+-- http.lua -- asyncio.http (require "asyncio.http"): an aiohttp/httpx-like
+-- HTTP client on libcurl's multi interface (the C half is aiolua.http,
+-- bindings/http.c).  Requests are awaitables (coroutine objects of
+-- asyncio.async functions) that start their transfer when awaited.  A
+-- Client is a connection pool with default headers and options; the
+-- module-level functions share one default Client, so connections are reused.
+local asyncio = require "asyncio"
+local C = require "aiolua.http"
+
+local async, Error = asyncio.async, asyncio.Error
+local type, pairs, next, tostring, error = type, pairs, next, tostring, error
+local setmetatable, lower, upper = setmetatable, string.lower, string.upper
+
+local http = {
+  urljoin = C.urljoin,
+  urlparse = C.urlparse,
+  curl_version = C.curl_version,
+  -- error types, for t.raises / asyncio.iserror
+  ConnectionError = "ConnectionError",
+  HTTPStatusError = "HTTPStatusError",
+  TooManyRedirects = "TooManyRedirects",
+  InvalidURL = "InvalidURL",
+  ResponseTooLarge = "ResponseTooLarge",
+  TimeoutError = "TimeoutError",
+}
+
+-- Reason phrases for servers that send none (HTTP/2 never does).
+local REASONS = {
+  [100] = "Continue", [101] = "Switching Protocols", [103] = "Early Hints",
+  [200] = "OK", [201] = "Created", [202] = "Accepted",
+  [203] = "Non-Authoritative Information", [204] = "No Content",
+  [205] = "Reset Content", [206] = "Partial Content",
+  [300] = "Multiple Choices", [301] = "Moved Permanently", [302] = "Found",
+  [303] = "See Other", [304] = "Not Modified", [307] = "Temporary Redirect",
+  [308] = "Permanent Redirect", [400] = "Bad Request", [401] = "Unauthorized",
+  [402] = "Payment Required", [403] = "Forbidden", [404] = "Not Found",
+  [405] = "Method Not Allowed", [406] = "Not Acceptable",
+  [407] = "Proxy Authentication Required", [408] = "Request Timeout",
+  [409] = "Conflict", [410] = "Gone", [411] = "Length Required",
+  [412] = "Precondition Failed", [413] = "Content Too Large",
+  [414] = "URI Too Long", [415] = "Unsupported Media Type",
+  [416] = "Range Not Satisfiable", [417] = "Expectation Failed",
+  [418] = "I'm a Teapot", [421] = "Misdirected Request",
+  [422] = "Unprocessable Content", [425] = "Too Early",
+  [426] = "Upgrade Required", [428] = "Precondition Required",
+  [429] = "Too Many Requests", [431] = "Request Header Fields Too Large",
+  [451] = "Unavailable For Legal Reasons", [500] = "Internal Server Error",
+  [501] = "Not Implemented", [502] = "Bad Gateway",
+  [503] = "Service Unavailable", [504] = "Gateway Timeout",
+  [505] = "HTTP Version Not Supported", [511] = "Network Authentication Required",
+}
+http.REASONS = REASONS
+
+-- Options a request accepts, and those a Client adds.
+local REQUEST_OPTS = {
+  headers = true, body = true, timeout = true, connect_timeout = true,
+  follow_redirects = true, max_redirects = true, max_body = true,
+  verify = true, proxy = true, method = true,
+}
+local CLIENT_OPTS = { max_connections = true, max_per_host = true }
+for k in pairs(REQUEST_OPTS) do CLIENT_OPTS[k] = true end
+CLIENT_OPTS.body, CLIENT_OPTS.method = nil, nil
+
+local function check_opts(opts, known, level)
+  if opts == nil then return end
+  if type(opts) ~= "table" then
+    error("options must be a table, got " .. type(opts), level + 1)
+  end
+  for k in pairs(opts) do
+    if not known[k] then
+      error("unknown option '" .. tostring(k) .. "'", level + 1)
+    end
+  end
+end
+
+-- ---- headers -------------------------------------------------------------
+
+-- The curl header line for name = v: "Name: v", "Name;" (empty value) or,
+-- for v == false, "Name:" (which also drops a header curl would add).
+local function header_line(name, v)
+  if type(name) ~= "string" or not name:match("^[%w!#$%%&'*+%-.^_`|~]+$") then
+    error("invalid header name " .. tostring(name), 4)
+  end
+  if v == false then return name .. ":" end
+  local tv = type(v)
+  if tv ~= "string" and tv ~= "number" then
+    error("header " .. name .. " must be a string, got " .. tv, 4)
+  end
+  v = tostring(v)
+  if v:find("[\r\n]") then error("header " .. name .. " contains a newline", 4) end
+  if v == "" then return name .. ";" end
+  return name .. ": " .. v
+end
+
+-- Lines for the union of two name -> value tables; names in `extra`
+-- override those in `defaults` whatever their case.
+local function header_lines(defaults, extra)
+  local lines, seen = {}, {}
+  if extra then
+    for name, v in pairs(extra) do
+      seen[lower(name)] = true
+      lines[#lines + 1] = header_line(name, v)
+    end
+  end
+  if defaults then
+    for name, v in pairs(defaults) do
+      if not seen[lower(name)] then lines[#lines + 1] = header_line(name, v) end
+    end
+  end
+  return lines
+end
+
+-- ---- Response ------------------------------------------------------------
+
+local Response = {}
+Response.__index = Response
+http.Response = Response
+
+-- The body as a string (no decoding: Lua strings are bytes).
+function Response:text() return self.body end
+
+-- Raises HTTPStatusError (with status, url and response) for 4xx and 5xx;
+-- returns the response otherwise.
+function Response:raise_for_status()
+  local st = self.status
+  if st >= 400 then
+    local kind = st < 500 and "Client error" or "Server error"
+    error(Error("HTTPStatusError",
+                string.format("%s '%d %s' for url '%s'", kind, st,
+                              self.reason or "", self.url),
+                { status = st, url = self.url, response = self }), 2)
+  end
+  return self
+end
+
+-- for chunk in resp:iter_chunks([n]) do ... end: the body in pieces of at
+-- most n bytes (64 KiB by default).  A stream's iterator awaits each piece.
+function Response:iter_chunks(n)
+  n = n or 65536
+  local body, pos = self.body, 1
+  return function()
+    if pos > #body then return nil end
+    local chunk = body:sub(pos, pos + n - 1)
+    pos = pos + n
+    return chunk
+  end
+end
+
+function Response:__tostring()
+  return string.format("<Response [%d %s]>", self.status, self.reason or "")
+end
+
+-- A Response whose body is read in chunks (Client:stream): `body` is nil
+-- until read() reads it.  Close it, or read to the end, to free the
+-- connection; `local r <close> = ...` and breaking out of iter_chunks do.
+local StreamResponse = setmetatable({}, { __index = Response })
+StreamResponse.__index = StreamResponse
+StreamResponse.__tostring = Response.__tostring
+http.StreamResponse = StreamResponse
+
+-- Iterator for a generic `for` inside a task: each step awaits the next
+-- piece of body (at most n bytes if n is given); the loop ends at the end
+-- of the body, raises the transfer's error, and closes the response if
+-- left early (it is the loop's closing value).
+function StreamResponse:iter_chunks(n)
+  local req = self._req
+  local function step()
+    while true do
+      local chunk, fut = req:next_chunk(n)
+      if chunk ~= false then return chunk end
+      fut:await()
+    end
+  end
+  return step, nil, nil, self
+end
+
+-- Awaitable: the rest of the body as one string (also kept in self.body).
+StreamResponse.read = async(function(self)
+  local parts = {}
+  for chunk in self:iter_chunks() do parts[#parts + 1] = chunk end
+  self.body = table.concat(parts)
+  return self.body
+end)
+
+function StreamResponse:text()
+  if self.body == nil then error("read() the body of a stream first", 2) end
+  return self.body
+end
+
+-- Stops the transfer if it still runs; idempotent.
+function StreamResponse:close() self._req:close() end
+StreamResponse.__close = StreamResponse.close
+
+-- ---- requests ------------------------------------------------------------
+
+local function pick(opts, self, k)
+  local v = opts and opts[k]
+  if v == nil then return self[k] end
+  return v
+end
+
+-- Starts a transfer: returns the Request and the future of its completion
+-- (of its headers for a stream).
+local function start(self, method, url, opts, stream)
+  local cc = self._c
+  if cc == nil then error("http client is closed", 3) end
+  check_opts(opts, REQUEST_OPTS, 3)
+  if type(url) ~= "string" then
+    error(Error("InvalidURL", "URL must be a string, got " .. type(url),
+                { url = url }), 3)
+  end
+  local headers, body = nil, nil
+  if opts then
+    if opts.headers then headers = header_lines(self._headers, opts.headers) end
+    body = opts.body
+    if body ~= nil and type(body) ~= "string" then
+      error("body must be a string, got " .. type(body), 3)
+    end
+  end
+  return cc:start(method, url, stream, headers, body,
+                  pick(opts, self, "timeout"), pick(opts, self, "connect_timeout"),
+                  pick(opts, self, "follow_redirects"),
+                  pick(opts, self, "max_redirects"), pick(opts, self, "max_body"),
+                  pick(opts, self, "verify"), pick(opts, self, "proxy"))
+end
+
+local function finish(r)
+  if r.reason == nil then r.reason = REASONS[r.status] or "" end
+  return r
+end
+
+-- The coroutine of a whole request.  The Request is to-be-closed, so a
+-- cancelled or failed await leaves no transfer behind.
+local perform = async(function(self, method, url, opts)
+  local req <close>, fut = start(self, method, url, opts, false)
+  fut:await()
+  return setmetatable(finish(req:response()), Response)
+end)
+
+-- Closes the request it holds unless disarmed (guard[1] = nil).
+local Guard = { __close = function(g) if g[1] then g[1]:close() end end }
+
+local open_stream = async(function(self, url, opts)
+  local method = opts and opts.method or "GET"
+  local req, fut = start(self, upper(method), url, opts, true)
+  local guard <close> = setmetatable({ req }, Guard)
+  fut:await()
+  local r = finish(req:response(true))
+  r._req = req
+  guard[1] = nil
+  return setmetatable(r, StreamResponse)
+end)
+
+-- ---- Client ----------------------------------------------------------------
+
+local Client = {}
+Client.__index = Client
+http.Client_mt = Client
+
+-- http.Client([opts]): opts are request defaults (headers, timeout,
+-- connect_timeout, follow_redirects, max_redirects, max_body, verify,
+-- proxy) and the pool limits max_connections and max_per_host (requests
+-- beyond them wait for a connection).
+function http.Client(opts)
+  check_opts(opts, CLIENT_OPTS, 2)
+  opts = opts or {}
+  local self = setmetatable({
+    _c = C.client(opts.max_connections, opts.max_per_host),
+    _headers = {},
+    timeout = opts.timeout,
+    connect_timeout = opts.connect_timeout,
+    follow_redirects = opts.follow_redirects,
+    max_redirects = opts.max_redirects,
+    max_body = opts.max_body,
+    verify = opts.verify,
+    proxy = opts.proxy,
+  }, Client)
+  if opts.headers then
+    for k, v in pairs(opts.headers) do self._headers[k] = v end
+    if next(self._headers) then
+      self._c:set_headers(header_lines(nil, self._headers))
+    end
+  end
+  return self
+end
+
+-- client:request(method, url [, opts]) -> awaitable Response
+function Client:request(method, url, opts)
+  return perform(self, upper(method), url, opts)
+end
+
+for _, m in ipairs { "get", "post", "put", "patch", "delete", "head", "options" } do
+  local M = upper(m)
+  Client[m] = function(self, url, opts) return perform(self, M, url, opts) end
+end
+
+-- client:stream(url [, opts]) -> awaitable StreamResponse (opts.method
+-- defaults to "GET"); it resolves once the headers are in.
+function Client:stream(url, opts) return open_stream(self, url, opts) end
+
+-- Stops every transfer (their awaiters get a ConnectionError) and frees the
+-- pool.  Idempotent.
+function Client:close()
+  local cc = self._c
+  if cc then
+    self._c = nil
+    cc:close()
+  end
+end
+Client.__close = Client.close
+
+function Client:closed() return self._c == nil end
+
+-- Counts of the pool: active requests, idle easy handles, transfers in
+-- curl, sockets watched.
+function Client:stats()
+  if self._c == nil then return { closed = true } end
+  return self._c:stats()
+end
+
+function Client:__tostring()
+  return self._c and tostring(self._c) or "http.Client (closed)"
+end
+
+-- ---- module-level functions on the default client -------------------------
+
+local default
+function http.default_client()
+  if default == nil or default._c == nil then default = http.Client() end
+  return default
+end
+local default_client = http.default_client
+
+function http.request(method, url, opts)
+  return perform(default_client(), upper(method), url, opts)
+end
+
+for _, m in ipairs { "get", "post", "put", "patch", "delete", "head", "options" } do
+  local M = upper(m)
+  http[m] = function(url, opts) return perform(default_client(), M, url, opts) end
+end
+
+function http.stream(url, opts) return open_stream(default_client(), url, opts) end
+
+return http

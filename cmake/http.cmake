@@ -1,0 +1,34 @@
+# http.cmake -- tests of asyncio.http: a ctest fixture runs the local test
+# server (tests/http/server.py, plus nginx for HTTPS and HTTP/2) and hands
+# its ports to the tests through the state file named by AIOLUA_HTTP_STATE.
+# Every HTTP test is labelled "http" (ctest -L http).
+set(HTTP_STATE ${CMAKE_BINARY_DIR}/http-server.state)
+set(HTTP_SERVER ${CMAKE_SOURCE_DIR}/tests/http/server.py)
+
+add_test(NAME http/server-start
+         COMMAND ${PYTHON3} ${HTTP_SERVER} start --state ${HTTP_STATE} --nginx)
+set_tests_properties(http/server-start PROPERTIES
+                     FIXTURES_SETUP http_server LABELS http TIMEOUT 30)
+add_test(NAME http/server-stop
+         COMMAND ${PYTHON3} ${HTTP_SERVER} stop --state ${HTTP_STATE})
+set_tests_properties(http/server-stop PROPERTIES
+                     FIXTURES_CLEANUP http_server LABELS http TIMEOUT 30)
+
+file(GLOB HTTP_LUA_TESTS CONFIGURE_DEPENDS
+     ${CMAKE_SOURCE_DIR}/tests/lua/test-http*.lua)
+foreach(f ${HTTP_LUA_TESTS})
+  get_filename_component(n ${f} NAME_WE)
+  set_tests_properties(lua/${n} PROPERTIES
+                       FIXTURES_REQUIRED http_server
+                       ENVIRONMENT AIOLUA_HTTP_STATE=${HTTP_STATE}
+                       LABELS http TIMEOUT 60)
+endforeach()
+
+# The tutorial scripts start their own server when given no URL.
+foreach(s web_status web_get)
+  if(EXISTS ${CMAKE_SOURCE_DIR}/scripts/${s}.lua)
+    add_test(NAME http/${s} COMMAND aiolua ${CMAKE_SOURCE_DIR}/scripts/${s}.lua
+             WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/scripts)
+    set_tests_properties(http/${s} PROPERTIES LABELS http TIMEOUT 30)
+  endif()
+endforeach()
