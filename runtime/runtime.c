@@ -330,9 +330,32 @@ int aiolua_runtime_run(aiolua_runtime_t *rt, uv_run_mode mode) {
   return uv_run(rt->loop, mode);
 }
 
+/* Cancels every future that C code still holds (anchored and pending), so
+** that each binding's cancel hook stops its operation before the Lua state
+** goes away: no callback may reach a closed state. */
+static void cancel_anchored(lua_State *L, aiolua_runtime_t *rt) {
+  lua_newtable(L);                       /* collect first: cancel unanchors */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->anchors_ref);
+  lua_pushnil(L);
+  int n = 0;
+  while (lua_next(L, -2)) {              /* stack: list, anchors, k, v */
+    if (aiolua_tofuture(L, -1)) lua_rawseti(L, -4, ++n); else lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  for (int i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    aiolua_future_t *f = lua_touserdata(L, -1);
+    if (f->state == FUT_PENDING && f->kind != KIND_TASK)
+      aiolua__future_cancel(L, f, 0);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
 static int teardown_protected(lua_State *L) {
   aiolua_runtime_t *rt = lua_touserdata(L, 1);
   if (!rt->running) cancel_all(L, rt);
+  cancel_anchored(L, rt);
   return 0;
 }
 
