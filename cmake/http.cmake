@@ -32,3 +32,11 @@ foreach(s web_status web_get)
     set_tests_properties(http/${s} PROPERTIES LABELS http TIMEOUT 30)
   endif()
 endforeach()
+
+# Exiting with requests in flight, an unclosed Client and an open stream.
+add_test(NAME http/shutdown
+         COMMAND aiolua ${CMAKE_SOURCE_DIR}/tests/http/shutdown.lua)
+set_tests_properties(http/shutdown PROPERTIES
+                     FIXTURES_REQUIRED http_server
+                     ENVIRONMENT AIOLUA_HTTP_STATE=${HTTP_STATE}
+                     PASS_REGULAR_EXPRESSION "^done" LABELS http TIMEOUT 30)
