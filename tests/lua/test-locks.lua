@@ -704,7 +704,7 @@ local function cancelled_wakeup(relock)
       c[1]:cancel()
       pcall(function()
         return asyncio.wait_for(cond:wait_for(function() return state == 0 end),
-                                0.01):await()
+                                0.1):await()
       end)
       t.eq(state, 0, "the notification was not lost")
       state = -1
