@@ -89,7 +89,7 @@ if(PYTHON3)
     add_test(NAME embed/install-${how}
              COMMAND ${PYTHON3} ${CMAKE_SOURCE_DIR}/tests/embed/test_install.py
                      --build ${CMAKE_BINARY_DIR} --how ${how}
-                     --cc ${CMAKE_C_COMPILER} --flags "${_embed_flags}")
+                     --cc ${CMAKE_C_COMPILER} "--flags=${_embed_flags}")
     set_tests_properties(embed/install-${how} PROPERTIES TIMEOUT 300
                          LABELS "embed;install")
   endforeach()
