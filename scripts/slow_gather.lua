@@ -36,8 +36,9 @@ local async function timed(name, fn, n)
                                     (loop:time() - start) / SCALE))
 end
 
-local n = tonumber(arg and arg[1]) or 5
-asyncio.run(function()
+local async function main(n)
   await timed("gather", run_async_tasks, n)
   await timed("sequential", run_sequential, n)
-end)
+end
+
+asyncio.run(main(tonumber(arg and arg[1]) or 5))
