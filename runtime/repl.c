@@ -615,6 +615,7 @@ static int cancel_input(lua_State *L) {
 ** read after it. */
 static void handle_sigint(void) {
   int at_prompt = R.sig_at_prompt;
+  if (R.state == R_OFF) return;     /* exiting: a third Ctrl-C gives up */
   R.sigints = 0;
   R.sig_at_prompt = 0;
   lua_State *co = R.input_co;
@@ -684,20 +685,27 @@ static const char *history_path(void) {
   return n > 0 && (size_t)n < sizeof path ? path : NULL;
 }
 
-static void repl_open(aiolua_runtime_t *rt) {
+/* Sets the REPL up; -1 (with a message) if stdin cannot be polled. */
+static int repl_open(aiolua_runtime_t *rt) {
   uv_loop_t *loop = aiolua_runtime_loop(rt);
   memset(&R, 0, sizeof R);
   R.rt = rt;
   R.L = aiolua_runtime_lua(rt);
   R.task_ref = LUA_NOREF;
+  R.fd_flags = fcntl(0, F_GETFL);
+  int uverr = uv_poll_init(loop, &R.poll, 0);
+  if (R.fd_flags != -1) fcntl(0, F_SETFL, R.fd_flags); /* uv set O_NONBLOCK */
+  if (uverr < 0) {
+    print_message(lua_pushfstring(R.L, "cannot read the terminal: %s",
+                                  uv_strerror(uverr)));
+    lua_pop(R.L, 1);
+    return -1;
+  }
   R.history = history_path();
   const char *term = getenv("TERM");
   R.ansi = term == NULL || strcmp(term, "dumb") != 0;
   R.have_tty = tcgetattr(0, &R.tty) == 0;
-  R.fd_flags = fcntl(0, F_GETFL);
   ed_init();
-  uv_poll_init(loop, &R.poll, 0);
-  if (R.fd_flags != -1) fcntl(0, F_SETFL, R.fd_flags); /* uv made it O_NONBLOCK */
   uv_async_init(loop, &R.sigint, sigint_cb);
   uv_prepare_init(loop, &R.redraw);
   uv_prepare_start(&R.redraw, redraw_cb);
@@ -713,6 +721,7 @@ static void repl_open(aiolua_runtime_t *rt) {
   sigaction(SIGINT, &sa, &R.old_sigint);
   lua_pushcfunction(R.L, install_guards);
   if (lua_pcall(R.L, 0, 0, 0) != LUA_OK) lua_pop(R.L, 1);
+  return 0;
 }
 
 static void repl_close(void) {
@@ -736,7 +745,7 @@ static void repl_close(void) {
 ** otherwise an error status (its message was printed). */
 int aiolua_repl(aiolua_runtime_t *rt) {
   lua_State *L = aiolua_runtime_lua(rt);
-  repl_open(rt);
+  if (repl_open(rt) < 0) return LUA_ERRRUN;
   lua_pushcfunction(L, repl_main);
   int status = aiolua_run(rt, 0, 0);
   if (status != LUA_OK) {

@@ -225,6 +225,20 @@ def ctrl_d(t):
 
 
 @case
+def ctrl_d_stubborn(t):
+    # a task that swallows its cancellation: three Ctrl-C give up (130)
+    run(t, "asyncio.create_task(function() while true do "
+           "pcall(asyncio.await, asyncio.sleep(10)) end end)")
+    t.send("\x04")
+    t.pump(0.3)
+    for _ in range(3):
+        t.send("\x03")
+        t.pump(0.1)
+    assert t.wait_exit() == 130
+    assert "aiolua: interrupted" in t.screen.text(), t.screen.text()
+
+
+@case
 def history(t):
     run(t, "10 + 1")
     run(t, "20 + 2")
