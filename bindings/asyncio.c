@@ -77,6 +77,12 @@ static int l_isfuture(lua_State *L) {
   return 1;
 }
 
+static int l_isawaitable(lua_State *L) {
+  lua_pushboolean(L, aiolua_tofuture(L, 1) || aiolua__iscoro(L, 1) ||
+                     aiolua__isawaitable_obj(L, 1));
+  return 1;
+}
+
 static int l_iscoroutine(lua_State *L) {
   lua_pushboolean(L, aiolua__iscoro(L, 1));
   return 1;
@@ -360,6 +366,7 @@ static const luaL_Reg funcs[] = {
   {"all_tasks", aiolua__all_tasks},
   {"isfuture", l_isfuture},
   {"iscoroutine", l_iscoroutine},
+  {"isawaitable", l_isawaitable},
   {"get_running_loop", l_get_running_loop},
   {"get_event_loop", l_get_event_loop},
   {"new_event_loop", l_new_event_loop},

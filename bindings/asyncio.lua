@@ -17,9 +17,10 @@ end
 
 -- A future for any awaitable: futures and tasks as they are, coroutine
 -- objects wrapped in tasks (CPython's ensure_future).
+local isawaitable = core.isawaitable
 local function ensure_future(aw)
   if isfuture(aw) then return aw end
-  if iscoroutine(aw) then return create_task(aw) end
+  if isawaitable(aw) then return create_task(aw) end
   error(Error("TypeError", "an asyncio.Future, a coroutine or an awaitable " ..
               "is required, got " .. type(aw)), 3)
 end

@@ -116,7 +116,8 @@ static int l_gather(lua_State *L) {
   }
   for (int i = 1; i <= n; i++) {          /* check all before marking any */
     if (list) lua_rawgeti(L, 1, i); else lua_pushvalue(L, i);
-    if (!aiolua_tofuture(L, -1) && !aiolua__iscoro(L, -1))
+    if (!aiolua_tofuture(L, -1) && !aiolua__iscoro(L, -1) &&
+        !aiolua__isawaitable_obj(L, -1))
       return aiolua_error(L, "TypeError", "gather: argument #%d is not "
                           "awaitable (a %s)", i, luaL_typename(L, -1));
     lua_pop(L, 1);

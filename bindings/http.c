@@ -59,6 +59,8 @@ typedef struct slot {
   unsigned char stream;     /* deliver the body in chunks */
   unsigned char want_head;  /* stream: the future waits for the headers */
   unsigned char headers_done, paused, too_large, nomem, follow;
+  unsigned char fresh;      /* easy has only the constant options + plain GET
+                               ones: the next request needs no reset */
   char err[CURL_ERROR_SIZE];
 } slot_t;
 
@@ -68,6 +70,9 @@ struct client {
   CURLU *u;                 /* scratch handle for checking URLs */
   CURLSH *share;            /* TLS sessions shared by the client's handles */
   struct curl_slist *defhdrs; /* default header lines, or NULL */
+  char *lasturl;            /* the last URL check_url accepted, and its */
+  size_t lasturl_len;       /* length and scheme, so repeating a URL is */
+  int lasturl_https;        /* not parsed again */
   slot_t *active, *idle;
   int nactive, nidle;
   int closed, debug;
@@ -215,14 +220,37 @@ static void slot_free(slot_t *s) {
   free(s);
 }
 
+/* The options every request of s has; set on a new or reset easy handle. */
+static void slot_constant_options(slot_t *s) {
+  CURL *e = s->x.easy;
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_SHARE, s->cl->share);
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)s);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, (void *)s);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->err);
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+  curl_easy_setopt(e, CURLOPT_USERAGENT, USER_AGENT);
+  curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+  curl_easy_setopt(e, CURLOPT_PROXY, "");
+  s->fresh = 1;
+}
+
 /* Takes a slot from the pool (or makes one) and links it active.  Its easy
-** handle is reset.  NULL when out of memory. */
+** handle has the constant options and no request-specific ones but those
+** every request sets.  NULL when out of memory. */
 static slot_t *slot_get(client_t *cl) {
   slot_t *s = cl->idle;
   if (s) {
     cl->idle = s->next;
     cl->nidle--;
-    curl_easy_reset(s->x.easy);
+    if (!s->fresh) {
+      curl_easy_reset(s->x.easy);
+      slot_constant_options(s);
+    }
   } else {
     if ((s = calloc(1, sizeof *s)) == NULL) return NULL;
     if ((s->x.easy = curl_easy_init()) == NULL) {
@@ -230,6 +258,7 @@ static slot_t *slot_get(client_t *cl) {
       return NULL;
     }
     s->cl = cl;
+    slot_constant_options(s);
   }
   s->req = NULL;
   s->fut = NULL;
@@ -339,6 +368,7 @@ static void client_free(void *data) {
   curl_slist_free_all(cl->defhdrs);
   curl_url_cleanup(cl->u);
   if (cl->share) curl_share_cleanup(cl->share);
+  free(cl->lasturl);
   free(cl);
 }
 
@@ -441,11 +471,14 @@ static int l_client_set_headers(lua_State *L) {
 
 /* Checks that url is an absolute http(s) URL; raises InvalidURL if not.
 ** Returns 1 for https. */
-static int check_url(lua_State *L, client_t *cl, const char *url) {
+static int check_url(lua_State *L, client_t *cl, const char *url,
+                     size_t len) {
   char *scheme = NULL;
   int https = 0, bad = 0;
-  CURLUcode uc = curl_url_set(cl->u, CURLUPART_URL, url,
-                              CURLU_NON_SUPPORT_SCHEME);
+  CURLUcode uc;
+  if (len == cl->lasturl_len && cl->lasturl && memcmp(url, cl->lasturl, len) == 0)
+    return cl->lasturl_https;
+  uc = curl_url_set(cl->u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
   if (uc == CURLUE_OK)
     uc = curl_url_get(cl->u, CURLUPART_SCHEME, &scheme, 0);
   if (uc == CURLUE_OK) {
@@ -461,6 +494,15 @@ static int check_url(lua_State *L, client_t *cl, const char *url) {
     lua_setfield(L, -2, "url");
     lua_error(L);
   }
+  if (len < 4096) {
+    char *p = realloc(cl->lasturl, len + 1);
+    if (p) {
+      memcpy(p, url, len + 1);
+      cl->lasturl = p;
+      cl->lasturl_len = len;
+      cl->lasturl_https = https;
+    }
+  }
   return https;
 }
 
@@ -471,7 +513,8 @@ static long opt_ms(lua_State *L, int idx) {
 }
 
 /* Sets the options of one request on s->x.easy from the arguments of
-** l_client_start (see there). */
+** l_client_start (see there).  A plain GET (no body, default TLS, no proxy)
+** only sets options every request sets, so its handle stays `fresh`. */
 static void slot_setup(lua_State *L, slot_t *s, int https) {
   CURL *e = s->x.easy;
   const char *method = luaL_checkstring(L, 2);
@@ -479,29 +522,16 @@ static void slot_setup(lua_State *L, slot_t *s, int https) {
   const char *body = luaL_optlstring(L, 6, NULL, &bodylen);
   lua_Integer maxredirs = luaL_optinteger(L, 10, 10);
   lua_Integer maxbody = luaL_optinteger(L, 11, -1);
+  int get = strcmp(method, "GET") == 0;
   curl_easy_setopt(e, CURLOPT_URL, lua_tostring(L, 3));
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_SHARE, s->cl->share);
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)s);
-  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, (void *)s);
-  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->err);
-  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-  curl_easy_setopt(e, CURLOPT_USERAGENT, USER_AGENT);
-  curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-  curl_easy_setopt(e, CURLOPT_PROXY, luaL_optstring(L, 13, ""));
-  if (https) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+  curl_easy_setopt(e, CURLOPT_PIPEWAIT, (long)https);
   /* method and body */
+  s->fresh = get && !body;
   if (strcmp(method, "HEAD") == 0) {
     curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
   } else if (strcmp(method, "POST") == 0) {
     curl_easy_setopt(e, CURLOPT_POST, 1L);
-  } else if (strcmp(method, "GET") != 0) {
-    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-  } else if (body) {
+  } else if (!get || body) {
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
   }
   if (body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
@@ -511,8 +541,7 @@ static void slot_setup(lua_State *L, slot_t *s, int https) {
   }
   /* headers */
   if (lua_istable(L, 5)) s->hdrs = make_slist(L, 5);
-  if (s->hdrs || s->cl->defhdrs)
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->hdrs ? s->hdrs : s->cl->defhdrs);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->hdrs ? s->hdrs : s->cl->defhdrs);
   /* limits */
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, opt_ms(L, 7));
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, opt_ms(L, 8));
@@ -520,14 +549,20 @@ static void slot_setup(lua_State *L, slot_t *s, int https) {
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, (long)s->follow);
   curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)(maxredirs < 0 ? -1 : maxredirs));
   s->max_body = maxbody < 0 ? -1 : (curl_off_t)maxbody;
-  if (maxbody >= 0)
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)maxbody);
+  curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+                   (curl_off_t)(maxbody < 0 ? 0 : maxbody));
   /* TLS: verify is true (default), false, or a CA bundle path */
   if (lua_type(L, 12) == LUA_TSTRING) {
     curl_easy_setopt(e, CURLOPT_CAINFO, lua_tostring(L, 12));
+    s->fresh = 0;
   } else if (!lua_isnoneornil(L, 12) && !lua_toboolean(L, 12)) {
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    s->fresh = 0;
+  }
+  if (lua_type(L, 13) == LUA_TSTRING) {
+    curl_easy_setopt(e, CURLOPT_PROXY, lua_tostring(L, 13));
+    s->fresh = 0;
   }
 }
 
@@ -540,13 +575,14 @@ static void slot_setup(lua_State *L, slot_t *s, int https) {
 ** InvalidURL before anything starts. */
 static int l_client_start(lua_State *L) {
   client_t *cl = check_client(L, 1);
-  const char *url = luaL_checkstring(L, 3);
+  size_t urllen;
+  const char *url = luaL_checklstring(L, 3, &urllen);
   int https, stream = lua_toboolean(L, 4);
   request_t *r;
   slot_t *s;
   aiolua_future_t *f;
   luaL_checkstring(L, 2);
-  https = check_url(L, cl, url);
+  https = check_url(L, cl, url, urllen);
   lua_settop(L, 13);
   r = lua_newuserdatauv(L, sizeof *r, 2);   /* stack: args, req */
   r->s = NULL;
@@ -690,36 +726,32 @@ static void push_lower(lua_State *L, const char *p, size_t n) {
   if (d == small) lua_pushlstring(L, small, n); else luaL_pushresultsize(&b, n);
 }
 
-/* [t] -> [t] : sets t.http_version, t.reason and t.headers from the head
-** buffer (status line, then header lines).  Uses 4 stack slots. */
-static void set_head_fields(lua_State *L, const buf_t *h) {
-  size_t i, n;
-  const char *line, *nl, *colon;
+/* parse_head(head) -> headers, http_version, reason
+** Parses a response head (status line, then header lines, as kept by
+** header_cb): header names lower-cased, repeated headers joined with ", ",
+** folded lines unfolded.  http_version and reason are nil if absent.  The
+** Response calls it on first use of one of these fields (bindings/http.lua),
+** so a request whose headers nobody reads never builds the table. */
+static int l_parse_head(lua_State *L) {
+  size_t len, i, n, status_len;
+  const char *p = luaL_checklstring(L, 1, &len);
+  const char *line, *nl, *colon, *sp = NULL, *sp2 = NULL;
   int hidx, lidx;
+  lua_settop(L, 1);
   /* status line: HTTP/<version> <status> [<reason>] */
-  nl = h->len ? memchr(h->p, '\n', h->len) : NULL;
-  n = nl ? (size_t)(nl - h->p) + 1 : h->len;
-  if (n > 5) {
-    const char *sp = memchr(h->p, ' ', n), *sp2;
-    if (sp) {
-      lua_pushlstring(L, h->p + 5, (size_t)(sp - h->p) - 5);
-      lua_setfield(L, -2, "http_version");
-      sp2 = memchr(sp + 1, ' ', n - (size_t)(sp + 1 - h->p));
-      if (sp2) {
-        push_trimmed(L, sp2 + 1, n - (size_t)(sp2 + 1 - h->p));
-        if (lua_rawlen(L, -1) > 0) lua_setfield(L, -2, "reason");
-        else lua_pop(L, 1);
-      }
-    }
-  }
-  lua_createtable(L, 0, 8);              /* stack: t, headers */
-  hidx = lua_gettop(L);
-  lua_pushnil(L);                        /* stack: t, headers, lastname */
-  lidx = hidx + 1;
-  for (i = n; i < h->len; i += n) {
-    line = h->p + i;
-    nl = memchr(line, '\n', h->len - i);
-    n = nl ? (size_t)(nl - line) + 1 : h->len - i;
+  nl = memchr(p, '\n', len);
+  n = nl ? (size_t)(nl - p) + 1 : len;
+  if (n > 5 && memcmp(p, "HTTP/", 5) == 0) sp = memchr(p, ' ', n);
+  if (sp) sp2 = memchr(sp + 1, ' ', n - (size_t)(sp + 1 - p));
+  status_len = n;
+  lua_createtable(L, 0, 8);              /* stack: head, headers */
+  hidx = 2;
+  lua_pushnil(L);                        /* stack: head, headers, lastname */
+  lidx = 3;
+  for (i = n; i < len; i += n) {
+    line = p + i;
+    nl = memchr(line, '\n', len - i);
+    n = nl ? (size_t)(nl - line) + 1 : len - i;
     if (line[0] == ' ' || line[0] == '\t') {
       /* obsolete line folding: continues the previous value */
       if (lua_isnil(L, lidx)) continue;
@@ -747,13 +779,16 @@ static void set_head_fields(lua_State *L, const buf_t *h) {
     }
     lua_rawset(L, hidx);                            /* headers[name] = v */
   }
-  lua_pop(L, 1);                         /* stack: t, headers */
-  lua_setfield(L, -2, "headers");
+  lua_settop(L, 2);                      /* stack: head, headers */
+  if (sp) lua_pushlstring(L, p + 5, (size_t)(sp - p) - 5); else lua_pushnil(L);
+  if (sp2) push_trimmed(L, sp2 + 1, status_len - (size_t)(sp2 + 1 - p));
+  else lua_pushnil(L);
+  return 3;
 }
 
 /* Request:response([head_only]) -> table
-** The fields of the Response: status, reason (if the server sent one),
-** http_version, headers, url, elapsed and, unless head_only, body.  Raises
+** The fields of the Response: status, url, elapsed, _head (the raw head,
+** for l_parse_head) and, unless head_only, body.  Raises
 ** the transfer's error if it failed (with head_only, if it failed before
 ** the headers were in).  Recycles the slot unless head_only
 ** (a stream keeps it for its body). */
@@ -770,7 +805,7 @@ static int l_request_response(lua_State *L) {
   if (!head_only && s->state != S_DONE)
     return luaL_error(L, "request is not finished");
   luaL_checkstack(L, 8, NULL);
-  lua_createtable(L, 0, 9);
+  lua_createtable(L, 0, 6);
   curl_easy_getinfo(s->x.easy, CURLINFO_RESPONSE_CODE, &status);
   lua_pushinteger(L, status);
   lua_setfield(L, -2, "status");
@@ -780,7 +815,8 @@ static int l_request_response(lua_State *L) {
   t1 = s->state == S_DONE ? s->t1 : uv_hrtime();
   lua_pushnumber(L, (lua_Number)(t1 - s->t0) / 1e9);
   lua_setfield(L, -2, "elapsed");
-  set_head_fields(L, &s->head);
+  lua_pushlstring(L, s->head.p ? s->head.p : "", s->head.len);
+  lua_setfield(L, -2, "_head");          /* parsed on demand: l_parse_head */
   if (!head_only) {
     lua_pushlstring(L, s->body.p ? s->body.p : "", s->body.len);
     lua_setfield(L, -2, "body");
@@ -960,6 +996,7 @@ static const luaL_Reg http_funcs[] = {
   { "client", l_client },
   { "urljoin", l_urljoin },
   { "urlparse", l_urlparse },
+  { "parse_head", l_parse_head },
   { NULL, NULL }
 };
 

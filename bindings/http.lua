@@ -113,8 +113,30 @@ end
 -- ---- Response ------------------------------------------------------------
 
 local Response = {}
-Response.__index = Response
 http.Response = Response
+
+-- headers, reason and http_version are parsed from the raw head (_head)
+-- the first time one of them is read: most callers never look at them.
+local LAZY = { headers = true, reason = true, http_version = true }
+local parse_head = C.parse_head
+
+local function lazy_index(methods)
+  return function(r, k)
+    local m = methods[k]
+    if m ~= nil or not LAZY[k] then return m end
+    local head = rawget(r, "_head")
+    if head == nil then return nil end
+    r._head = nil
+    local headers, version, reason = parse_head(head)
+    if rawget(r, "headers") == nil then r.headers = headers end
+    if rawget(r, "http_version") == nil then r.http_version = version end
+    if rawget(r, "reason") == nil then
+      r.reason = (reason ~= "" and reason) or REASONS[r.status] or ""
+    end
+    return rawget(r, k)
+  end
+end
+Response.__index = lazy_index(Response)
 
 -- The body as a string (no decoding: Lua strings are bytes).
 function Response:text() return self.body end
@@ -154,7 +176,7 @@ end
 -- until read() reads it.  Close it, or read to the end, to free the
 -- connection; `local r <close> = ...` and breaking out of iter_chunks do.
 local StreamResponse = setmetatable({}, { __index = Response })
-StreamResponse.__index = StreamResponse
+StreamResponse.__index = lazy_index(StreamResponse)
 StreamResponse.__tostring = Response.__tostring
 http.StreamResponse = StreamResponse
 
@@ -224,17 +246,12 @@ local function start(self, method, url, opts, stream)
                   pick(opts, self, "verify"), pick(opts, self, "proxy"))
 end
 
-local function finish(r)
-  if r.reason == nil then r.reason = REASONS[r.status] or "" end
-  return r
-end
-
 -- The coroutine of a whole request.  The Request is to-be-closed, so a
 -- cancelled or failed await leaves no transfer behind.
 local perform = async(function(self, method, url, opts)
   local req <close>, fut = start(self, method, url, opts, false)
   fut:await()
-  return setmetatable(finish(req:response()), Response)
+  return setmetatable(req:response(), Response)
 end)
 
 -- Closes the request it holds unless disarmed (guard[1] = nil).
@@ -245,7 +262,7 @@ local open_stream = async(function(self, url, opts)
   local req, fut = start(self, upper(method), url, opts, true)
   local guard <close> = setmetatable({ req }, Guard)
   fut:await()
-  local r = finish(req:response(true))
+  local r = req:response(true)
   r._req = req
   guard[1] = nil
   return setmetatable(r, StreamResponse)

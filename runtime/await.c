@@ -24,9 +24,35 @@ typedef struct coro {
 int aiolua__iscoro(lua_State *L, int idx) {
   if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx))
     return 0;
-  int r = lua_topointer(L, -1) == aiolua__rt(L)->mt_coro;
+  aiolua_runtime_t *rt = aiolua__rt(L);
+  const void *mt = lua_topointer(L, -1);
+  lua_pop(L, 1);
+  return mt == rt->mt_coro || mt == rt->mt_coro_started;
+}
+
+/* 1 if the value at idx is an object with its own await method (a table,
+** or a userdata whose metatable gives one), other than futures and
+** coroutine objects. */
+int aiolua__isawaitable_obj(lua_State *L, int idx) {
+  int t = lua_type(L, idx);
+  if (t == LUA_TTABLE) {
+    lua_getfield(L, idx, "await");
+  } else if (t == LUA_TUSERDATA && luaL_getmetafield(L, idx, "__index") != LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_getfield(L, idx, "await");
+  } else {
+    return 0;
+  }
+  int r = lua_isfunction(L, -1) && lua_tocfunction(L, -1) != aiolua__await;
   lua_pop(L, 1);
   return r;
+}
+
+/* Started (or closed) coroutine objects get a metatable without __gc: the
+** "never awaited" finalizer then costs nothing for them. */
+static void set_started(lua_State *L, int idx) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, aiolua__rt(L)->mt_coro_started_ref);
+  lua_setmetatable(L, idx);
 }
 
 /* An async function's upvalues: 1 its body, 2 its name, 3 itself. */
@@ -72,6 +98,7 @@ int aiolua__coro_unpack(lua_State *L, int idx) {
     return aiolua_error(L, "RuntimeError",
                         "cannot reuse already awaited coroutine");
   c->state = CORO_RUNNING;
+  set_started(L, idx);
   luaL_checkstack(L, c->nargs + 2, "too many arguments");
   lua_getiuservalue(L, idx, 1);          /* the async function closure */
   lua_getupvalue(L, -1, 1);              /* its body */
@@ -217,8 +244,13 @@ static void push_coro_name(lua_State *L, int idx) {
   lua_remove(L, -2);
 }
 
+static coro_t *checkcoro(lua_State *L, int idx) {
+  if (!aiolua__iscoro(L, idx)) luaL_typeerror(L, idx, "coroutine");
+  return lua_touserdata(L, idx);
+}
+
 static int coro_tostring(lua_State *L) {
-  coro_t *c = luaL_checkudata(L, 1, AIOLUA_CORO_MT);
+  coro_t *c = checkcoro(L, 1);
   static const char *const st[] = {"created", "running", "done", "closed"};
   push_coro_name(L, 1);
   lua_pushfstring(L, "<coroutine %s %s>", lua_tostring(L, -1), st[c->state]);
@@ -226,8 +258,11 @@ static int coro_tostring(lua_State *L) {
 }
 
 static int coro_close(lua_State *L) {
-  coro_t *c = luaL_checkudata(L, 1, AIOLUA_CORO_MT);
-  if (c->state == CORO_CREATED) c->state = CORO_CLOSED;
+  coro_t *c = checkcoro(L, 1);
+  if (c->state == CORO_CREATED) {
+    c->state = CORO_CLOSED;
+    set_started(L, 1);
+  }
   return 0;
 }
 
@@ -246,15 +281,10 @@ static int coro_gc(lua_State *L) {
 void aiolua__await_open(lua_State *L) {
   static const luaL_Reg methods[] = {
     {"await", aiolua__await}, {"close", coro_close}, {NULL, NULL}};
-  luaL_newmetatable(L, AIOLUA_CORO_MT);
-  aiolua__rt(L)->mt_coro = lua_topointer(L, -1);
-  lua_pushvalue(L, -1);
-  aiolua__rt(L)->mt_coro_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  aiolua_runtime_t *rt = aiolua__rt(L);
   luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, coro_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pushcfunction(L, coro_gc);
-  lua_setfield(L, -2, "__gc");
+  aiolua__new_metatables(L, AIOLUA_CORO_MT, -1, coro_tostring, coro_gc,
+                         &rt->mt_coro_started_ref, &rt->mt_coro_ref,
+                         &rt->mt_coro_started, &rt->mt_coro);
   lua_pop(L, 1);
 }

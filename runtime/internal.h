@@ -111,6 +111,8 @@ struct aiolua_runtime {
   int mt_future_ref, mt_task_ref, mt_coro_ref; /* plain metatables */
   int mt_future_gc_ref, mt_task_gc_ref;  /* the same with __gc */
   const void *mt_future_gc, *mt_task_gc;
+  int mt_coro_started_ref;               /* coroutine objects once started */
+  const void *mt_coro_started;
   int threads_ref;       /* registry: pool of finished threads for reuse */
   int nthreads;
   /* run state */
@@ -187,6 +189,7 @@ int aiolua__iscoro(lua_State *L, int idx);
 int aiolua__coro_unpack(lua_State *L, int idx);
 int aiolua__async(lua_State *L);
 int aiolua__push_async_body(lua_State *L, int idx);
+int aiolua__isawaitable_obj(lua_State *L, int idx);
 void aiolua__await_open(lua_State *L);
 
 /* error.c */

@@ -1,7 +1,8 @@
 /*
 ** load.c -- loading Lua chunks through the dialect translator: files,
-** strings, and `require`d modules (a package searcher that takes the place
-** of Lua's own file searcher).  A translation error is a syntax error
+** strings, `require`d modules (a package searcher that takes the place
+** of Lua's own file searcher), and the dofile, loadfile and load (text
+** chunks) that scripts call.  A translation error is a syntax error
 ** "chunk:line: message", as Lua's own.
 */
 #include <errno.h>
@@ -119,6 +120,71 @@ static int searcher(lua_State *L) {
   return 2;
 }
 
+/* [fn] -> [fn] : sets the optional env argument at envidx as the first
+** upvalue of a loaded chunk, as load and loadfile do. */
+static void set_env(lua_State *L, int envidx) {
+  if (envidx && !lua_isnone(L, envidx)) {
+    lua_pushvalue(L, envidx);
+    if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
+  }
+}
+
+/* loadfile([filename [, mode [, env]]]), through the translator. */
+static int l_loadfile(lua_State *L) {
+  const char *path = luaL_optstring(L, 1, NULL);
+  const char *mode = luaL_optstring(L, 2, "bt");
+  if (strchr(mode, 't') == NULL) {       /* binary only: Lua's own */
+    if (luaL_loadfilex(L, path, mode) != LUA_OK) goto fail;
+  } else if (loadfile_on(L, path) != LUA_OK) {
+    goto fail;
+  }
+  set_env(L, lua_gettop(L) >= 4 ? 3 : 0);
+  return 1;
+fail:
+  lua_pushnil(L);
+  lua_insert(L, -2);
+  return 2;
+}
+
+static int dofile_k(lua_State *L, int status, lua_KContext ctx) {
+  (void)status;
+  return lua_gettop(L) - (int)ctx;
+}
+
+/* dofile([filename]), through the translator; the chunk may await. */
+static int l_dofile(lua_State *L) {
+  const char *path = luaL_optstring(L, 1, NULL);
+  lua_settop(L, 1);
+  if (loadfile_on(L, path) != LUA_OK) return lua_error(L);
+  lua_callk(L, 0, LUA_MULTRET, 1, dofile_k);
+  return dofile_k(L, LUA_OK, 1);
+}
+
+/* load(chunk [, chunkname [, mode [, env]]]): string chunks go through the
+** translator; reader functions and binary chunks to Lua's own load
+** (upvalue 1). */
+static int l_load(lua_State *L) {
+  size_t len;
+  const char *s = lua_tolstring(L, 1, &len);
+  const char *mode = luaL_optstring(L, 3, "bt");
+  if (s == NULL || lua_type(L, 1) != LUA_TSTRING || strchr(mode, 't') == NULL ||
+      (len > 0 && s[0] == LUA_SIGNATURE[0])) {
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+  }
+  const char *chunkname = luaL_optstring(L, 2, s);
+  int envidx = lua_gettop(L) >= 4 ? 4 : 0;
+  if (load_on(L, s, len, chunkname, 0) != LUA_OK) {
+    lua_pushnil(L);
+    lua_insert(L, -2);
+    return 2;
+  }
+  set_env(L, envidx);
+  return 1;
+}
+
 void aiolua__load_open(aiolua_runtime_t *rt) {
   lua_State *L = rt->L;
   lua_getglobal(L, "package");
@@ -126,4 +192,12 @@ void aiolua__load_open(aiolua_runtime_t *rt) {
   lua_pushcfunction(L, searcher);
   lua_rawseti(L, -2, 2);
   lua_pop(L, 2);
+  if (rt->flags & AIOLUA_PLAIN) return;  /* Lua's own, untouched */
+  lua_pushcfunction(L, l_loadfile);
+  lua_setglobal(L, "loadfile");
+  lua_pushcfunction(L, l_dofile);
+  lua_setglobal(L, "dofile");
+  lua_getglobal(L, "load");
+  lua_pushcclosure(L, l_load, 1);
+  lua_setglobal(L, "load");
 }

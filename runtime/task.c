@@ -90,6 +90,12 @@ aiolua_task_t *aiolua__task_new(lua_State *L, int nargs) {
     lua_pushcfunction(L, aiolua__await);
     lua_insert(L, base);
     nargs = 1;
+  } else if (aiolua__isawaitable_obj(L, base)) {
+    /* any object with an await method: a task awaits it */
+    if (nargs > 0) luaL_error(L, "create_task: an awaitable takes no arguments");
+    lua_pushcfunction(L, aiolua__await);
+    lua_insert(L, base);
+    nargs = 1;
   } else if (aiolua__push_async_body(L, base)) {
     lua_replace(L, base);                /* an async function: its body */
   } else if (lua_type(L, base) != LUA_TFUNCTION) {
