@@ -44,11 +44,20 @@ typedef struct aiolua_future aiolua_future_t;
 AIOLUA_API aiolua_runtime_t *aiolua_runtime_new(uv_loop_t *loop, int flags);
 
 /* Cancels every task, runs their cleanup, closes every handle the runtime
-** opened, closes the Lua state and, if owned, the loop. */
+** opened, closes the Lua state and, if owned, the loop.  On a borrowed loop
+** it runs that loop (UV_RUN_NOWAIT) for its close callbacks: call it
+** outside the loop's callbacks; the loop is then free of aiolua's handles,
+** so uv_loop_close succeeds.  NULL is a no-op. */
 AIOLUA_API void aiolua_runtime_free(aiolua_runtime_t *rt);
 
+/* The main thread of the runtime's Lua state: use it from C outside tasks
+** (loading, aiolua_spawn, pushing values to settle futures). */
 AIOLUA_API lua_State *aiolua_runtime_lua(aiolua_runtime_t *rt);
+
+/* The loop the runtime runs on (its own, or the one it borrowed). */
 AIOLUA_API uv_loop_t *aiolua_runtime_loop(aiolua_runtime_t *rt);
+
+/* The flags given to aiolua_runtime_new (AIOLUA_PLAIN, AIOLUA_DEBUG). */
 AIOLUA_API int aiolua_runtime_flags(aiolua_runtime_t *rt);
 
 /* The runtime that owns L (any thread of its state). */
@@ -69,7 +78,10 @@ AIOLUA_API int aiolua_runtime_run(aiolua_runtime_t *rt, uv_run_mode mode);
 AIOLUA_API int aiolua_load(aiolua_runtime_t *rt, const char *buf, size_t len,
                            const char *chunkname, int plain);
 
-/* Loads a file (NULL = stdin), like luaL_loadfile plus the dialect. */
+/* Loads a file (NULL = stdin), like luaL_loadfile plus the dialect: skips
+** a UTF-8 BOM and a first line starting with '#'; chunkname "@path" (or
+** "=stdin").  Pushes the function or an error message; LUA_ERRFILE when
+** the file cannot be read. */
 AIOLUA_API int aiolua_loadfile(aiolua_runtime_t *rt, const char *path);
 
 /* Like asyncio.run: the function (or coroutine object) at the top of the
@@ -82,7 +94,10 @@ AIOLUA_API int aiolua_run(aiolua_runtime_t *rt, int nargs, int nresults);
 
 /* Schedules the function (or awaitable) at the top of the stack, below its
 ** `nargs` arguments, as a new task; replaces them with the Task.  Does not
-** run the loop: the task starts at the loop's next iteration. */
+** run the loop: the task starts at the loop's next iteration, from
+** whatever runs it (aiolua_run, aiolua_runtime_run or the application's
+** own uv_run).  Returns LUA_OK, or an error status with the message in
+** place of the Task.  Never raises; safe from a libuv callback. */
 AIOLUA_API int aiolua_spawn(aiolua_runtime_t *rt, int nargs);
 
 /* Pushes the traceback string of the last error aiolua_run returned, or
@@ -123,6 +138,11 @@ AIOLUA_API lua_State *aiolua_runtime_thread(aiolua_runtime_t *rt);
 **   }
 */
 
+/* Threads: a runtime belongs to the thread that runs its loop.  Call this
+** API from that thread only (libuv callbacks on it are fine); another
+** thread hands results over with a uv_async_t.  Runtimes are independent:
+** several may live in one thread or in several threads. */
+
 typedef void (*aiolua_cancel_cb)(aiolua_future_t *f, void *data);
 
 /* Creates a pending future and pushes it.  The handle stays valid (the
@@ -141,18 +161,28 @@ AIOLUA_API void aiolua_future_on_cancel(aiolua_future_t *f, aiolua_cancel_cb fn,
 ** or -1 (values still popped) if the future was already done. */
 AIOLUA_API int aiolua_future_resolve(aiolua_future_t *f, lua_State *L, int n);
 
-/* Pops an error value from L and makes it the future's exception. */
+/* Pops an error value from L and makes it the future's exception (await
+** raises it).  Returns 0, or -1 (value still popped) if the future was
+** already done. */
 AIOLUA_API int aiolua_future_reject(aiolua_future_t *f, lua_State *L);
 
-/* Cancels the future (runs its cancel hook).  1 if it was pending. */
+/* Cancels a future made by aiolua_future_new (runs its cancel hook, then
+** its waiters get a CancelledError), or requests the cancellation of an
+** unfinished Task.  1 if it was pending; 0 if it was done, and for a
+** future made in Lua (cancel that with its Lua method cancel). */
 AIOLUA_API int aiolua_future_cancel(aiolua_future_t *f, const char *msg);
 
+/* 1 once the future has a result, an exception or was cancelled. */
 AIOLUA_API int aiolua_future_done(const aiolua_future_t *f);
 
-/* Pushes the Lua object (Future or Task) of f. */
+/* Pushes the Lua object of a pending future made by aiolua_future_new, or
+** of an unfinished Task; nil once it is settled or finished, and for a
+** Future made in Lua (keep those in the registry yourself). */
 AIOLUA_API void aiolua_future_push(lua_State *L, aiolua_future_t *f);
 
-/* The future or task at idx, or NULL. */
+/* The future or task at idx, or NULL.  The pointer lives as long as the
+** Lua object; resolve, reject and cancel act only on futures made by
+** aiolua_future_new (for others they return -1 or 0). */
 AIOLUA_API aiolua_future_t *aiolua_tofuture(lua_State *L, int idx);
 
 /* ------------------------------------------------------------------ */

@@ -350,13 +350,27 @@ int aiolua_future_reject(aiolua_future_t *f, lua_State *L) {
   return settle_from_c(f, L, FUT_FAILED, 1);
 }
 
+/* Protected part of aiolua_future_cancel.  stack: fut, msg */
+static int cancel_protected(lua_State *L) {
+  aiolua_future_t *f = lua_touserdata(L, 1);
+  lua_pushvalue(L, 1);
+  lua_pushboolean(L, aiolua__future_cancel(L, f, lua_isnil(L, 2) ? 0 : 2));
+  return 1;
+}
+
 int aiolua_future_cancel(aiolua_future_t *f, const char *msg) {
   lua_State *L = f->rt->L;
-  if (f->state != FUT_PENDING || !(f->flags & FUT_ANCHORED)) return 0;
-  push_anchored(L, f);
+  if (f->state != FUT_PENDING) return 0;
+  lua_pushcfunction(L, cancel_protected);
+  aiolua_future_push(L, f);
+  if (lua_isnil(L, -1)) {                /* not held: nothing to cancel */
+    lua_pop(L, 2);
+    return 0;
+  }
   if (msg) lua_pushstring(L, msg); else lua_pushnil(L);
-  int r = cancel(L, lua_gettop(L) - 1, f, msg ? lua_gettop(L) : 0);
-  lua_pop(L, 2);
+  int r = 0;
+  if (lua_pcall(L, 2, 1, 0) == LUA_OK) r = lua_toboolean(L, -1);
+  lua_pop(L, 1);
   return r;
 }
 
@@ -365,7 +379,12 @@ int aiolua_future_done(const aiolua_future_t *f) {
 }
 
 void aiolua_future_push(lua_State *L, aiolua_future_t *f) {
-  if (f->flags & FUT_ANCHORED) push_anchored(L, f); else lua_pushnil(L);
+  if (f->kind == KIND_TASK && ((aiolua_task_t *)f)->ref != LUA_NOREF)
+    aiolua__pushtask(L, (aiolua_task_t *)f);   /* alive tasks are held */
+  else if (f->flags & FUT_ANCHORED)
+    push_anchored(L, f);
+  else
+    lua_pushnil(L);
 }
 
 /* ---- Lua methods ----------------------------------------------------- */
