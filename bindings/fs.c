@@ -456,7 +456,7 @@ static int l_open(lua_State *L) {
   size_t plen;
   const char *path = luaL_checklstring(L, 1, &plen);
   const char *mode = luaL_optstring(L, 2, "r");
-  int flags;
+  int flags = 0;
   fs_op *op;
   luaL_argcheck(L, mode2flags(mode, &flags), 2, "invalid mode");
   if ((op = op_new(L, OP_OPEN, path)) == NULL) return 1;
