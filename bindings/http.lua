@@ -226,11 +226,16 @@ end
 local function start(self, method, url, opts, stream)
   local cc = self._c
   if cc == nil then error("http client is closed", 3) end
-  check_opts(opts, REQUEST_OPTS, 3)
   if type(url) ~= "string" then
     error(Error("InvalidURL", "URL must be a string, got " .. type(url),
                 { url = url }), 3)
   end
+  if opts == nil then                   -- the common case, kept short
+    return cc:start(method, url, stream, nil, nil, self.timeout,
+                    self.connect_timeout, self.follow_redirects,
+                    self.max_redirects, self.max_body, self.verify, self.proxy)
+  end
+  check_opts(opts, REQUEST_OPTS, 3)
   local headers, body = nil, nil
   if opts then
     if opts.headers then headers = header_lines(self._headers, opts.headers) end
