@@ -31,6 +31,8 @@ struct http_multi {
   int nsocks, nxfers;
   int nhandles;              /* uv handles not yet through their close_cb */
   int depth;                 /* dispatch() nesting */
+  curl_socket_t *errs;       /* sockets we failed to watch, to report to */
+  int nerrs, caperrs;        /* curl as CURL_CSELECT_ERR from timeout_cb */
   int closing;
   http_closed_cb closed_cb;
   void *closed_data;
@@ -102,6 +104,7 @@ static void dispatch(http_multi_t *m) {
 static void handle_closed(http_multi_t *m) {
   if (--m->nhandles == 0 && m->closing) {
     if (m->closed_cb) m->closed_cb(m->closed_data);
+    free(m->errs);
     free(m);
   }
 }
@@ -189,13 +192,35 @@ static void timeout_cb(uv_timer_t *t) {
   http_multi_t *m = t->data;
   int running;
   if (m->closing) return;
+  while (m->nerrs > 0 && !m->closing) {
+    curl_socket_t fd = m->errs[--m->nerrs];
+    curl_multi_socket_action(m->curlm, fd, CURL_CSELECT_ERR, &running);
+    dispatch(m);
+  }
+  if (m->closing) return;
   curl_multi_socket_action(m->curlm, CURL_SOCKET_TIMEOUT, 0, &running);
   dispatch(m);
 }
 
+/* A socket curl wants watched cannot be (out of memory, or libuv refuses
+** it).  Returning -1 from sock_cb would mark the whole multi dead
+** (CURLM_ABORTED_BY_CALLBACK forever), so instead the socket is reported
+** to curl as failed on the next timer run, which fails only its transfer. */
+static void sock_failed(http_multi_t *m, curl_socket_t fd) {
+  if (m->nerrs == m->caperrs) {
+    int cap = m->caperrs ? m->caperrs * 2 : 4;
+    curl_socket_t *p = realloc(m->errs, (size_t)cap * sizeof *p);
+    if (p == NULL) return;  /* the transfer's own timeout will end it */
+    m->errs = p;
+    m->caperrs = cap;
+  }
+  m->errs[m->nerrs++] = fd;
+  uv_timer_start(&m->timer, timeout_cb, 0, 0);
+}
+
 /* ---- curl -> libuv ------------------------------------------------- */
 
-/* CURLMOPT_SOCKETFUNCTION.  Returns 0, or -1 to fail the transfer. */
+/* CURLMOPT_SOCKETFUNCTION.  Always returns 0 (see sock_failed). */
 static int sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
                    void *socketp) {
   http_multi_t *m = userp;
@@ -209,14 +234,21 @@ static int sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
     }
     return 0;
   }
+  if (m->closing) return 0;
   if (c == NULL) {
-    if (m->closing || (c = sock_open(m, fd)) == NULL) return -1;
+    if ((c = sock_open(m, fd)) == NULL) {
+      sock_failed(m, fd);
+      return 0;
+    }
     curl_multi_assign(m->curlm, fd, c);
   }
   if (what & CURL_POLL_IN) events |= UV_READABLE;
   if (what & CURL_POLL_OUT) events |= UV_WRITABLE;
-  if (events == 0) return uv_poll_stop(&c->poll) < 0 ? -1 : 0;
-  return uv_poll_start(&c->poll, events, poll_cb) < 0 ? -1 : 0;
+  if (events == 0)
+    uv_poll_stop(&c->poll);
+  else if (uv_poll_start(&c->poll, events, poll_cb) < 0)
+    sock_failed(m, fd);
+  return 0;
 }
 
 /* CURLMOPT_TIMERFUNCTION.  Calling curl from here is forbidden
@@ -225,6 +257,7 @@ static int sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 static int timer_cb(CURLM *cm, long timeout_ms, void *userp) {
   http_multi_t *m = userp;
   (void)cm;
+  if (m->nerrs > 0) timeout_ms = 0;     /* failed sockets to report first */
   if (timeout_ms < 0)
     uv_timer_stop(&m->timer);
   else

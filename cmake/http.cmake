@@ -40,3 +40,14 @@ set_tests_properties(http/shutdown PROPERTIES
                      FIXTURES_REQUIRED http_server
                      ENVIRONMENT AIOLUA_HTTP_STATE=${HTTP_STATE}
                      PASS_REGULAR_EXPRESSION "^done" LABELS http TIMEOUT 30)
+
+# The curl multi <-> libuv adapter alone, in C.
+add_executable(http-multi-test ${CMAKE_SOURCE_DIR}/tests/http/test-multi.c
+               ${CMAKE_SOURCE_DIR}/bindings/http_multi.c)
+target_include_directories(http-multi-test PRIVATE ${CMAKE_SOURCE_DIR}/bindings)
+target_link_libraries(http-multi-test PRIVATE PkgConfig::UV PkgConfig::CURL)
+add_test(NAME http/multi COMMAND http-multi-test)
+set_tests_properties(http/multi PROPERTIES
+                     FIXTURES_REQUIRED http_server
+                     ENVIRONMENT AIOLUA_HTTP_STATE=${HTTP_STATE}
+                     SKIP_RETURN_CODE 77 LABELS http TIMEOUT 60)

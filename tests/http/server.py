@@ -22,6 +22,7 @@ connection number) and /file/1k.
 """
 import gzip
 import os
+import queue
 import select
 import shutil
 import signal
@@ -189,9 +190,48 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class Server(ThreadingHTTPServer):
+    """One thread per connection, from a pool of started threads: starting
+    a thread per accept (ThreadingMixIn) waits for it to run, which makes
+    hundreds of simultaneous connects slow.  The pool grows when needed."""
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 1024
+    prestart = 256
+
+    def server_activate(self):
+        super().server_activate()
+        self.jobs = queue.SimpleQueue()
+        self.idle = 0
+        self.lock = threading.Lock()
+        threading.stack_size(512 * 1024)
+        for _ in range(self.prestart):
+            self.add_worker()
+
+    def add_worker(self):
+        with self.lock:
+            self.idle += 1
+        threading.Thread(target=self.worker, daemon=True).start()
+
+    def worker(self):
+        while True:
+            request, client_address = self.jobs.get()
+            with self.lock:
+                self.idle -= 1
+            try:
+                self.finish_request(request, client_address)
+            except Exception:
+                self.handle_error(request, client_address)
+            finally:
+                self.shutdown_request(request)
+            with self.lock:
+                self.idle += 1
+
+    def process_request(self, request, client_address):
+        with self.lock:
+            spare = self.idle - self.jobs.qsize()
+        if spare <= 0:
+            self.add_worker()
+        self.jobs.put((request, client_address))
 
     def handle_error(self, request, client_address):
         # Clients that hang up (cancelled requests) are part of the tests.
