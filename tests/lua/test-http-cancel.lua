@@ -15,6 +15,7 @@ local function clean(c, what)
   local s = c:stats()
   t.eq(s.active, 0, (what or "") .. " active requests")
   t.eq(s.transfers, 0, (what or "") .. " transfers in curl")
+  t.eq(s.sockets, 0, (what or "") .. " sockets watched")
 end
 
 -- Waits until c has n transfers in curl (so a request is really in flight).

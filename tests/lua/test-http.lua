@@ -294,6 +294,19 @@ t.test("verify: TLS checked by default, off with false, CA file as string", func
   t.eq(c:get(u):await().status, 200, "client default")
 end)
 
+t.test("proxy: requests go through the given HTTP proxy", function()
+  -- the test server answers absolute-form requests as a forward proxy would
+  local r = http.get("http://proxied.invalid/headers", { proxy = url("") }):await()
+  t.eq(r.status, 200)
+  t.eq(echoed(r.body).host, "proxied.invalid", "Host of the target")
+  local c <close> = http.Client { proxy = url("") }
+  t.eq(c:get("http://proxied.invalid/get"):await().body, "ok\n", "client default")
+  t.raises("ConnectionError", function()
+    return http.get(url("/get"), { proxy = "http://127.0.0.1:" .. srv.closed }):await()
+  end)
+  t.eq(http.get(url("/get")):await().status, 200, "no proxy by default")
+end)
+
 t.test("options are checked", function()
   t.raises("unknown option 'timeuot'", function()
     return http.get(url("/get"), { timeuot = 1 }):await()
