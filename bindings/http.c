@@ -506,9 +506,12 @@ static int check_url(lua_State *L, client_t *cl, const char *url,
   return https;
 }
 
+/* A timeout argument in seconds as curl's milliseconds: 0 (none) for nil,
+** <= 0 or NaN, at least 1, at most about 24 days. */
 static long opt_ms(lua_State *L, int idx) {
   lua_Number t = luaL_optnumber(L, idx, 0);
-  if (t <= 0) return 0;
+  if (!(t > 0)) return 0;
+  if (t >= 2e6) return 2000000000L;
   return t * 1000 < 1 ? 1 : (long)(t * 1000 + 0.5);
 }
 

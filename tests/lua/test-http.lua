@@ -224,6 +224,8 @@ t.test("timeout raises TimeoutError when the whole request is too slow", functio
   t.ok(dt >= 0.15 and dt < 1.5, "took " .. dt)
   t.eq(err.url, url("/delay/3"))
   t.eq(http.get(url("/delay/0.05"), { timeout = 2 }):await().status, 200)
+  t.eq(http.get(url("/get"), { timeout = math.huge, connect_timeout = 0 / 0 }):await().status,
+       200, "huge and NaN timeouts mean none")
   local c <close> = http.Client { timeout = 0.2 }
   t.raises("TimeoutError", function() return c:get(url("/delay/3")):await() end)
   t.eq(c:get(url("/delay/0.3"), { timeout = 3 }):await().status, 200, "override")
