@@ -3,6 +3,8 @@
 ** K in flight, on libcurl's multi-socket API driven by libuv (uv_poll_t per
 ** socket, one uv_timer_t), in plain C with no Lua.  Easy handles are reused,
 ** so connections stay alive in the multi handle's pool.
+** Each body is collected into its handle's buffer, as a client that hands
+** bodies to its caller must (the buffer is reused, its contents copied).
 ** Usage: curl-uv-client URL N K.  Prints one RESULT line.
 */
 #ifndef _GNU_SOURCE
@@ -13,6 +15,12 @@
 #include <string.h>
 #include <curl/curl.h>
 #include <uv.h>
+
+typedef struct cu_xfer {
+  CURL *easy;
+  char *buf;
+  size_t len, cap;
+} cu_xfer_t;
 
 typedef struct cu_sock {
   uv_poll_t poll;
@@ -28,23 +36,47 @@ static curl_off_t cu_bytes;
 static int cu_closing;                      /* in curl_multi_cleanup */
 
 static size_t cu_write_cb(char *data, size_t size, size_t nmemb, void *ud) {
-  (void)data;
-  (void)ud;
-  cu_bytes += (curl_off_t)(size * nmemb);
-  return size * nmemb;
+  cu_xfer_t *x = ud;
+  size_t n = size * nmemb;
+  if (x->len + n > x->cap) {
+    size_t cap = x->cap ? x->cap : 4096;
+    while (cap < x->len + n) cap *= 2;
+    char *buf = realloc(x->buf, cap);
+    if (!buf) return 0;                     /* makes curl fail the transfer */
+    x->buf = buf;
+    x->cap = cap;
+  }
+  memcpy(x->buf + x->len, data, n);
+  x->len += n;
+  return n;
 }
 
 static void cu_start(CURL *easy) {
+  cu_xfer_t *x;
+  curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+  x->len = 0;
   cu_started++;
   curl_multi_add_handle(cu_multi, easy);
 }
 
 static CURL *cu_easy_new(void) {
+  cu_xfer_t *x = calloc(1, sizeof *x);
   CURL *easy = curl_easy_init();
+  x->easy = easy;
   curl_easy_setopt(easy, CURLOPT_URL, cu_url);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, cu_write_cb);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, x);
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, x);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   return easy;
+}
+
+static void cu_easy_free(CURL *easy) {
+  cu_xfer_t *x;
+  curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+  curl_easy_cleanup(easy);
+  free(x->buf);
+  free(x);
 }
 
 /* Drains finished transfers; each finished handle starts the next GET. */
@@ -54,7 +86,10 @@ static void cu_check_done(void) {
   while ((msg = curl_multi_info_read(cu_multi, &pending))) {
     if (msg->msg != CURLMSG_DONE) continue;
     CURL *easy = msg->easy_handle;
+    cu_xfer_t *x;
     long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+    cu_bytes += (curl_off_t)x->len;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     if (msg->data.result != CURLE_OK || status != 200) {
       if (cu_failed++ < 5)
@@ -64,7 +99,7 @@ static void cu_check_done(void) {
     cu_done++;
     curl_multi_remove_handle(cu_multi, easy);
     if (cu_started < cu_total) cu_start(easy);
-    else curl_easy_cleanup(easy);
+    else cu_easy_free(easy);
   }
   if (cu_done == cu_total) uv_stop(cu_loop);
 }
