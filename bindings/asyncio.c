@@ -42,6 +42,10 @@ static int l_create_task(lua_State *L) {
 static int l_sleep(lua_State *L) {
   double delay = luaL_checknumber(L, 1);
   int n = lua_gettop(L) - 1;
+  if (n == 0 && !(delay > 0)) {          /* sleep(0): the shared yield */
+    lua_pushvalue(L, lua_upvalueindex(1));
+    return 1;
+  }
   aiolua_sleep_t *s = (aiolua_sleep_t *)aiolua__future_new(
       L, KIND_SLEEP, sizeof(aiolua_sleep_t), FUTURE_NUV);
   s->delay = delay;
@@ -72,8 +76,10 @@ static int l_current_task(lua_State *L) {
   return 1;
 }
 
+/* A sleep is a coroutine in Python, not a Future. */
 static int l_isfuture(lua_State *L) {
-  lua_pushboolean(L, aiolua_tofuture(L, 1) != NULL);
+  aiolua_future_t *f = aiolua_tofuture(L, 1);
+  lua_pushboolean(L, f != NULL && f->kind != KIND_SLEEP);
   return 1;
 }
 
@@ -84,7 +90,8 @@ static int l_isawaitable(lua_State *L) {
 }
 
 static int l_iscoroutine(lua_State *L) {
-  lua_pushboolean(L, aiolua__iscoro(L, 1));
+  aiolua_future_t *f = aiolua_tofuture(L, 1);
+  lua_pushboolean(L, aiolua__iscoro(L, 1) || (f && f->kind == KIND_SLEEP));
   return 1;
 }
 
@@ -360,7 +367,6 @@ static const luaL_Reg funcs[] = {
   {"run", l_run},
   {"create_task", l_create_task},
   {"ensure_task", l_create_task},
-  {"sleep", l_sleep},
   {"Future", l_future},
   {"current_task", l_current_task},
   {"all_tasks", aiolua__all_tasks},
@@ -387,5 +393,12 @@ int luaopen_aiolua_asyncio(lua_State *L) {
   new_class(L, HANDLE_MT, handle_methods);
   luaL_newlib(L, funcs);
   aiolua__error_funcs(L);
+  /* sleep(0) with no result: one shared sleep future that only yields */
+  aiolua_sleep_t *s = (aiolua_sleep_t *)aiolua__future_new(
+      L, KIND_SLEEP, sizeof(aiolua_sleep_t), FUTURE_NUV);
+  s->timer.idx = -1;
+  s->fut.flags |= FUT_SHARED;
+  lua_pushcclosure(L, l_sleep, 1);
+  lua_setfield(L, -2, "sleep");
   return 1;
 }

@@ -167,6 +167,7 @@ static int await_k(lua_State *L, int status, lua_KContext ctx) {
     return aiolua_error(L, "CancelledError", "%s",
                         lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
   }
+  if (f->flags & FUT_SHARED) return 0;   /* sleep(0): yielded once */
   if (f->state == FUT_PENDING) return park(L, t, f);  /* spurious wake-up */
   note_cause(L, t, f);
   return aiolua__outcome(L, 1);
@@ -190,7 +191,7 @@ static int await_future(lua_State *L, aiolua_future_t *f) {
   if (f->kind == KIND_SLEEP) {
     aiolua_sleep_t *s = (aiolua_sleep_t *)f;
     if (!(s->delay > 0)) {               /* sleep(0): just yield */
-      f->state = FUT_DONE;
+      if (!(f->flags & FUT_SHARED)) f->state = FUT_DONE;
       lua_settop(L, 1);
       t->awaiting = f;
       aiolua__rq_push_task(rt, t);

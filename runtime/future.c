@@ -212,7 +212,7 @@ void aiolua__future_settle(lua_State *L, aiolua_future_t *f, int state, int n) {
 /* Cancels the plain future at idx; msgidx is its message or 0.  1 if it was
 ** pending.  The cancel hook runs before the waiters are scheduled. */
 static int cancel(lua_State *L, int idx, aiolua_future_t *f, int msgidx) {
-  if (f->state != FUT_PENDING) return 0;
+  if (f->state != FUT_PENDING || (f->flags & FUT_SHARED)) return 0;
   if (f->flags & FUT_LUACANCEL) {        /* e.g. gather: cancel children */
     aiolua__getextra(L, idx, "cancel");
     lua_pushvalue(L, idx);
@@ -479,6 +479,9 @@ void aiolua__future_add_callback(lua_State *L, int fidx, aiolua_future_t *f) {
 static int l_add_done_callback(lua_State *L) {
   aiolua_future_t *f = aiolua__checkfuture(L, 1);
   luaL_checktype(L, 2, LUA_TFUNCTION);
+  if (f->flags & FUT_SHARED)
+    return aiolua_error(L, "TypeError", "sleep(0) is a coroutine, not a "
+                        "Future: wrap it in create_task to add callbacks");
   lua_settop(L, 2);
   aiolua__future_add_callback(L, 1, f);
   return 0;
@@ -551,6 +554,14 @@ static int l_set_cancel(lua_State *L) {
   return 0;
 }
 
+/* sleep():close(), as a coroutine's: an unawaited sleep has nothing to
+** release, so this only exists for code that closes coroutines. */
+static int l_close(lua_State *L) {
+  aiolua_future_t *f = aiolua__checkfuture(L, 1);
+  if (f->kind != KIND_SLEEP) return luaL_error(L, "close() is for coroutines");
+  return 0;
+}
+
 /* Marks the exception as seen (gather with return_exceptions does). */
 static int l_mark_retrieved(lua_State *L) {
   aiolua__checkfuture(L, 1)->flags |= FUT_RETRIEVED;
@@ -611,6 +622,7 @@ static const luaL_Reg future_methods[] = {
   {"add_done_callback", l_add_done_callback},
   {"remove_done_callback", l_remove_done_callback},
   {"await", aiolua__await},
+  {"close", l_close},
   {"_set_cancel", l_set_cancel},
   {"_set_exception_from", l_set_exception_from},
   {"_mark_retrieved", l_mark_retrieved},

@@ -28,6 +28,7 @@ enum { KIND_FUTURE, KIND_TASK, KIND_SLEEP };
 #define FUT_LUACANCEL 0x10 /* extras.cancel overrides cancel() */
 #define FUT_CBLIST 0x20    /* UV_CBS is a list, not a single waiter */
 #define FUT_MARK 0x40      /* scratch mark (gather's duplicate check) */
+#define FUT_SHARED 0x80    /* the shared sleep(0): never changes state */
 
 /* Uservalue slots of future and task userdata. */
 #define UV_RESULT 1 /* nil, the single result, a table of results, or error */

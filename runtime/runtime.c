@@ -133,7 +133,9 @@ static int init_protected(lua_State *L) {
   rt->anchors_ref = new_registry_table(L);
   rt->cbs_ref = new_registry_table(L);
   rt->cbq_ref = new_registry_table(L);
-  lua_gc(L, LUA_GCGEN, 0, 0);            /* tasks make short-lived garbage */
+  /* Incremental, not generational: a minor collection re-traverses every
+     live thread, which costs more than it saves with many parked tasks. */
+  lua_gc(L, LUA_GCINC, 0, 0, 0);
   aiolua__error_open(L);
   aiolua__future_open(L);
   aiolua__task_open(L);
