@@ -28,22 +28,26 @@ static void push_error(lua_State *L, const char *type, const char *msg) {
   luaL_setmetatable(L, AIOLUA_ERROR_MT);
 }
 
+/* [] -> [err] : push_error with a formatted message. */
+static void push_errorv(lua_State *L, const char *type, const char *fmt,
+                        va_list ap) {
+  const char *msg = lua_pushvfstring(L, fmt, ap);
+  push_error(L, type, msg);
+  lua_remove(L, -2);
+}
+
 void aiolua_pusherror(lua_State *L, const char *type, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  const char *msg = lua_pushvfstring(L, fmt, ap);
+  push_errorv(L, type, fmt, ap);
   va_end(ap);
-  push_error(L, type, msg);
-  lua_remove(L, -2);
 }
 
 int aiolua_error(lua_State *L, const char *type, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  const char *msg = lua_pushvfstring(L, fmt, ap);
+  push_errorv(L, type, fmt, ap);
   va_end(ap);
-  push_error(L, type, msg);
-  lua_remove(L, -2);
   return lua_error(L);
 }
 
