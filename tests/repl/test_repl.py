@@ -49,9 +49,14 @@ def more(t):
 
 
 def run(t, text):
-    """Types one line and waits for the next prompt."""
+    """Types one line and waits for the next prompt.  The line must be echoed
+    (wrapped or not) before Enter, so a late redraw of the previous line
+    cannot pass for this line's output."""
+    t.send(text)
+    t.wait_for(lambda s: text in s.text().replace("\n", ""),
+               what="the echo of %r" % text)
     n = t.screen.text().count("\n")
-    t.send(text + "\r")
+    t.send("\r")
     t.wait_for(lambda s: s.text().count("\n") > n and s.cursor_line() == ">",
                what="the prompt after %r" % text)
 
