@@ -199,6 +199,12 @@ AIOLUA_API void aiolua_pusherror(lua_State *L, const char *type,
 AIOLUA_API int aiolua_error(lua_State *L, const char *type, const char *fmt,
                             ...);
 
+/* As luaL_traceback (pushes "msg\nstack traceback:..." for thread L1 from
+** `level`), but frames of async functions are named after them and the
+** runtime's own task entry frames are left out. */
+AIOLUA_API void aiolua_traceback_of(lua_State *L, lua_State *L1,
+                                    const char *msg, int level);
+
 /* 1 if the value at idx is an aiolua error of that type (any type if
 ** type == NULL). */
 AIOLUA_API int aiolua_iserror(lua_State *L, int idx, const char *type);

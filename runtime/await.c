@@ -82,6 +82,13 @@ int aiolua__push_async_body(lua_State *L, int idx) {
 int aiolua__async(lua_State *L) {
   luaL_checktype(L, 1, LUA_TFUNCTION);
   lua_settop(L, 2);
+  if (lua_isstring(L, 2)) {              /* name the body in tracebacks */
+    lua_getfield(L, LUA_REGISTRYINDEX, "aiolua.asyncnames");
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+  }
   lua_pushnil(L);
   lua_pushcclosure(L, async_call, 3);
   lua_pushvalue(L, -1);

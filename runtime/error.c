@@ -64,12 +64,117 @@ int aiolua_iserror(lua_State *L, int idx, const char *type) {
   return r;
 }
 
+/* [f] -> [] : pushes "module.name" if f is a field of a loaded module,
+** as luaL_traceback names global functions; returns 1 if found. */
+static int push_global_name(lua_State *L) {
+  int top = lua_gettop(L);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {              /* stack: f, loaded, mod, table */
+    if (lua_type(L, -1) == LUA_TTABLE) {
+      lua_pushnil(L);
+      while (lua_next(L, -2)) {          /* stack: ..., table, k, v */
+        if (lua_type(L, -2) == LUA_TSTRING && lua_rawequal(L, -1, top)) {
+          const char *mod = lua_tostring(L, -4), *k = lua_tostring(L, -2);
+          if (strcmp(mod, LUA_GNAME) == 0)
+            lua_pushstring(L, k);
+          else
+            lua_pushfstring(L, "%s.%s", mod, k);
+          lua_replace(L, top);
+          lua_settop(L, top);
+          return 1;
+        }
+        lua_pop(L, 1);
+      }
+    }
+    lua_pop(L, 1);
+  }
+  lua_settop(L, top - 1);
+  return 0;
+}
+
+/* [f] -> [name] : how a traceback names the function of frame ar. */
+static void push_frame_name(lua_State *L, lua_Debug *ar) {
+  lua_getfield(L, LUA_REGISTRYINDEX, "aiolua.asyncnames");
+  lua_pushvalue(L, -2);
+  if (lua_rawget(L, -2) == LUA_TSTRING) {  /* the body of an async function */
+    lua_pushfstring(L, "async function '%s'", lua_tostring(L, -1));
+    lua_replace(L, -4);
+    lua_pop(L, 2);
+    return;
+  }
+  lua_pop(L, 2);                           /* stack: f */
+  if (push_global_name(L)) {
+    lua_pushfstring(L, "function '%s'", lua_tostring(L, -1));
+    lua_remove(L, -2);
+  } else if (*ar->namewhat) {
+    lua_pushfstring(L, "%s '%s'", ar->namewhat, ar->name);
+  } else if (*ar->what == 'm') {
+    lua_pushliteral(L, "main chunk");
+  } else if (*ar->what != 'C') {
+    lua_pushfstring(L, "function <%s:%d>", ar->short_src, ar->linedefined);
+  } else {
+    lua_pushliteral(L, "?");
+  }
+}
+
+#define TB_FIRST 10  /* frames shown before skipping, as luaL_traceback */
+#define TB_LAST 11   /* frames shown after skipping */
+
+/* [] -> [tb] : a traceback of thread L1 from `level`, as luaL_traceback
+** writes it, but async functions are named ("in async function 'f'") and
+** the task's own entry frame (a C function marked internal) is left out. */
+void aiolua__traceback(lua_State *L, lua_State *L1, const char *msg,
+                       int level) {
+  luaL_Buffer b;
+  lua_Debug ar;
+  int last = level;
+  while (lua_getstack(L1, last, &ar)) last++;
+  int skip_from = (last - level > TB_FIRST + TB_LAST) ? level + TB_FIRST : -1;
+  luaL_buffinit(L, &b);
+  if (msg) {
+    luaL_addstring(&b, msg);
+    luaL_addchar(&b, '\n');
+  }
+  luaL_addstring(&b, "stack traceback:");
+  for (int i = level; lua_getstack(L1, i, &ar); i++) {
+    if (i == skip_from) {
+      int n = last - TB_LAST - i;
+      lua_pushfstring(L, "\n\t...\t(skipping %d levels)", n);
+      luaL_addvalue(&b);
+      i += n - 1;
+      continue;
+    }
+    lua_getinfo(L1, "Slntf", &ar);
+    lua_xmove(L1, L, 1);                   /* the frame's function */
+    if (lua_tocfunction(L, -1) == aiolua__task_entry) {
+      lua_pop(L, 1);
+      continue;
+    }
+    if (ar.currentline <= 0)
+      lua_pushfstring(L, "\n\t%s: in ", ar.short_src);
+    else
+      lua_pushfstring(L, "\n\t%s:%d: in ", ar.short_src, ar.currentline);
+    lua_insert(L, -2);
+    push_frame_name(L, &ar);
+    lua_concat(L, 2);
+    luaL_addvalue(&b);
+    if (ar.istailcall) luaL_addstring(&b, "\n\t(...tail calls...)");
+  }
+  luaL_pushresult(&b);
+}
+
+void aiolua_traceback_of(lua_State *L, lua_State *L1, const char *msg,
+                         int level) {
+  aiolua__traceback(L, L1, msg, level);
+}
+
 /* [] -> [tb] : "message\nstack traceback:..." for the error at erridx
 ** raised in thread co. */
 void aiolua__pushtraceback(lua_State *L, lua_State *co, int erridx,
                            int level) {
   const char *msg = luaL_tolstring(L, erridx, NULL);
-  luaL_traceback(L, co, msg, level);
+  aiolua__traceback(L, co, msg, level);
   lua_remove(L, -2);
 }
 

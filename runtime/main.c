@@ -86,7 +86,7 @@ static int msghandler(lua_State *L) {
   if (from_task) {
     aiolua_traceback(rt);
     if (lua_isstring(L, -1)) {
-      luaL_traceback(L, L, NULL, 1);
+      aiolua_traceback_of(L, L, NULL, 1);
       const char *rest = lua_tostring(L, -1);
       const char *nl = strchr(rest, '\n');  /* drop "stack traceback:" */
       lua_pushfstring(L, "%s\n(from asyncio.run)%s", lua_tostring(L, -2),
@@ -97,7 +97,7 @@ static int msghandler(lua_State *L) {
   }
   const char *msg = lua_tostring(L, 1);
   if (msg == NULL) msg = luaL_tolstring(L, 1, NULL);
-  luaL_traceback(L, L, msg, 1);
+  aiolua_traceback_of(L, L, msg, 1);
   return 1;
 }
 

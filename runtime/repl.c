@@ -338,7 +338,7 @@ static int input_msgh(lua_State *L) {
       msg = lua_pushfstring(L, "(error object is a %s value)",
                             luaL_typename(L, 1));
   }
-  luaL_traceback(L, L, msg, 1);
+  aiolua_traceback_of(L, L, msg, 1);
   /* the frames below the chunk are the REPL's and the task's */
   size_t len;
   const char *tb = lua_tolstring(L, -1, &len), *tail = "\n\t[C]: in ?";

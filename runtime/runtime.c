@@ -133,6 +133,12 @@ static int init_protected(lua_State *L) {
   rt->anchors_ref = new_registry_table(L);
   rt->cbs_ref = new_registry_table(L);
   rt->cbq_ref = new_registry_table(L);
+  lua_newtable(L);                       /* async function bodies -> names */
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, "aiolua.asyncnames");
   /* Incremental, not generational: a minor collection re-traverses every
      live thread, which costs more than it saves with many parked tasks. */
   lua_gc(L, LUA_GCINC, 0, 0, 0);

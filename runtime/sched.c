@@ -89,7 +89,7 @@ void aiolua__rq_push_cb(lua_State *L) {
 static int msgh(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
   if (msg == NULL) msg = luaL_tolstring(L, 1, NULL);
-  luaL_traceback(L, L, msg, 1);
+  aiolua_traceback_of(L, L, msg, 1);
   return 1;
 }
 

@@ -33,7 +33,7 @@ void aiolua__pushtask(lua_State *L, aiolua_task_t *t) {
   lua_remove(L, -2);
 }
 
-/* A task's thread runs task_body(fn, args...), which calls fn under a
+/* A task's thread runs aiolua__task_entry(fn, args...): it calls fn under a
 ** pcall inside the thread itself: an error unwinds the task's frames while
 ** they are still a task, so <close> handlers and pcall cleanup run in the
 ** task and may await (as Python's finally blocks).  It returns fn's
@@ -67,7 +67,7 @@ static int body_k(lua_State *L, int status, lua_KContext ctx) {
   return lua_gettop(L) - 1;                   /* the results, after msgh */
 }
 
-static int task_body(lua_State *L) {
+int aiolua__task_entry(lua_State *L) {
   lua_pushcfunction(L, body_msgh);
   lua_insert(L, 1);                           /* stack: msgh, fn, args... */
   int status = lua_pcallk(L, lua_gettop(L) - 2, LUA_MULTRET, 1, 0, body_k);
@@ -105,7 +105,7 @@ aiolua_task_t *aiolua__task_new(lua_State *L, int nargs) {
   lua_State *co = lua_newthread(L);      /* stack: fn, args..., co */
   lua_insert(L, base);                   /* stack: co, fn, args... */
   aiolua__mark_task_thread(co);
-  lua_pushcfunction(co, task_body);
+  lua_pushcfunction(co, aiolua__task_entry);
   lua_xmove(L, co, nargs + 1);           /* stack: co */
   aiolua_task_t *t = (aiolua_task_t *)aiolua__future_new(
       L, KIND_TASK, sizeof(aiolua_task_t), TASK_NUV);
@@ -159,7 +159,7 @@ static void finish(aiolua_runtime_t *rt, aiolua_task_t *t, int status,
   aiolua__pushtask(L, t);
   int tidx = lua_gettop(L);
   lua_pushvalue(L, tidx);                    /* stack: task, task */
-  int closed = 0;                            /* unwound by task_body? */
+  int closed = 0;                            /* unwound by the task entry? */
   if (status == LUA_OK && nres == 2 &&
       lua_touserdata(co, -2) == FAIL_MARKER) {
     status = LUA_ERRRUN;

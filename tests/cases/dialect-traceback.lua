@@ -1,5 +1,5 @@
 -- An error inside nested async functions: the traceback names the lines
--- the user wrote.
+-- the user wrote, and the async functions by their names.
 local asyncio = require "asyncio"
 
 async function inner()
