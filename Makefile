@@ -6,9 +6,13 @@ SAN_BUILD ?= build-sanitize
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
 
-# Debian packages the build, the tests and the demo need.
-DEPS = cmake make gcc clang pkg-config liblua5.4-dev lua5.4 libuv1-dev \
-       libcurl4-openssl-dev libedit-dev python3 tmux valgrind
+# Debian packages the build, the tests and the demo need: the libraries;
+# clang with its sanitizer and libFuzzer runtimes (libclang-rt-14-dev);
+# nginx and openssl for the HTTPS and HTTP/2 tests; valgrind for the leak
+# test of the embedding API.
+DEPS = cmake make gcc clang libclang-rt-14-dev pkg-config liblua5.4-dev \
+       lua5.4 libuv1-dev libcurl4-openssl-dev libedit-dev python3 \
+       nginx-light openssl valgrind
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build test test-sanitize demo fuzz bench install clean
