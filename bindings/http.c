@@ -14,7 +14,7 @@
 #include <strings.h>
 
 #include <lauxlib.h>
-#include <curl/curl.h>
+#include "curl_lazy.h"
 
 #include "aiolua.h"
 #include "http_multi.h"
@@ -1016,12 +1016,8 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
 
 int luaopen_aiolua_http(lua_State *L);
 int luaopen_aiolua_http(lua_State *L) {
-  static int curl_ready = 0;
-  if (!curl_ready) {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-      return luaL_error(L, "curl_global_init failed");
-    curl_ready = 1;
-  }
+  const char *err = aiolua__curl_load();   /* libcurl, once, on first use */
+  if (err) return luaL_error(L, "asyncio.http: %s", err);
   new_class(L, HTTP_CLIENT_MT, client_methods, client_metamethods);
   new_class(L, HTTP_REQUEST_MT, request_methods, request_metamethods);
   luaL_newlib(L, http_funcs);

@@ -10,7 +10,7 @@
 #ifndef AIOLUA_HTTP_MULTI_H
 #define AIOLUA_HTTP_MULTI_H
 
-#include <curl/curl.h>
+#include "curl_lazy.h"
 #include <uv.h>
 
 typedef struct http_multi http_multi_t;

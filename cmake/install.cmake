@@ -20,14 +20,15 @@ install(FILES ${CMAKE_SOURCE_DIR}/runtime/aiolua.h
 install(EXPORT aiolua-targets NAMESPACE aiolua::
         DESTINATION ${AIOLUA_CMAKEDIR})
 
-# aiolua-config.cmake: the targets link PkgConfig::LUA/UV/CURL, which the
+# aiolua-config.cmake: the targets link PkgConfig::LUA/UV (libcurl is
+# dlopened at run time, on first use of asyncio.http), which the
 # config file makes again in the consumer (variables kept in a function).
 file(WRITE ${CMAKE_BINARY_DIR}/aiolua-config.cmake.in [=[
 @PACKAGE_INIT@
 include(CMakeFindDependencyMacro)
 find_dependency(PkgConfig)
 function(_aiolua_find_deps)
-  foreach(dep "LUA;lua5.4>=5.4" "UV;libuv>=1.40" "CURL;libcurl>=7.80")
+  foreach(dep "LUA;lua5.4>=5.4" "UV;libuv>=1.40")
     list(GET dep 0 prefix)
     list(GET dep 1 module)
     if(NOT TARGET PkgConfig::${prefix})
@@ -71,9 +72,8 @@ Name: aiolua
 Description: Lua 5.4 coroutines as asyncio tasks on a libuv loop
 Version: ${PROJECT_VERSION}
 Requires: lua5.4 libuv
-Requires.private: libcurl
 Libs: -L\${libdir} -laiolua
-Libs.private: -lm
+Libs.private: -lm -ldl
 Cflags: -I\${includedir}
 ")
 install(FILES ${CMAKE_BINARY_DIR}/aiolua.pc

@@ -50,8 +50,10 @@ def via_pkgconfig(prefix, work, args, env):
     cflags = sh(["pkg-config", "--cflags", "aiolua"], env).split()
     libs = sh(["pkg-config", "--libs", "aiolua"], env).split()
     slibs = sh(["pkg-config", "--static", "--libs", "aiolua"], env).split()
-    if "-lcurl" not in slibs or "-lm" not in slibs:
-        sys.exit("pkg-config --static --libs aiolua lacks -lcurl -lm: %s" % slibs)
+    # libcurl is dlopened on first use of asyncio.http, never linked
+    if "-ldl" not in slibs or "-lm" not in slibs or "-lcurl" in slibs:
+        sys.exit("pkg-config --static --libs aiolua: want -lm -ldl and no "
+                 "-lcurl: %s" % slibs)
     # libcurl.pc's own private libraries are static-only on some systems:
     # link libaiolua.a with the shared system libraries it needs
     dlibs = sh(["pkg-config", "--libs", "aiolua", "libcurl"], env).split()
