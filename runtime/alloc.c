@@ -1,8 +1,8 @@
 /*
 ** alloc.c -- the Lua state's allocator: segregated free lists for small
 ** blocks (16-byte size classes up to 1 KiB, which covers a coroutine's
-** initial stack) carved from 2 MiB slabs that the kernel may back with
-** huge pages, plain malloc above that.  Tasks make many small, short-lived objects of a
+** initial stack) carved from 1 MiB slabs, plain malloc above that.  (Huge
+** pages for the slabs made runs bimodal: compaction stalls on fault.)  Tasks make many small, short-lived objects of a
 ** few sizes (threads, userdata, closures); a free list serves them in a few
 ** instructions and without malloc's per-block header.  Slabs are returned
 ** when the state closes.  Sanitizer builds use plain malloc so that ASan
@@ -10,13 +10,12 @@
 */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include "internal.h"
 
 #define CLASS_SHIFT 4
 #define MAX_SMALL 1024
 #define NCLASSES (MAX_SMALL >> CLASS_SHIFT)
-#define SLAB_SIZE (2 * 1024 * 1024)
+#define SLAB_SIZE (1024 * 1024)
 
 typedef struct freeblock { struct freeblock *next; } freeblock_t;
 typedef struct slab { struct slab *next; } slab_t;
@@ -37,11 +36,8 @@ static void *small_alloc(aiolua_alloc_t *a, size_t cls) {
   }
   size_t size = cls << CLASS_SHIFT;
   if ((size_t)(a->bump_end - a->bump) < size) {
-    slab_t *s = aligned_alloc(SLAB_SIZE, SLAB_SIZE);
+    slab_t *s = malloc(SLAB_SIZE);
     if (s == NULL) return NULL;
-#ifdef MADV_HUGEPAGE
-    madvise(s, SLAB_SIZE, MADV_HUGEPAGE);  /* fewer page faults */
-#endif
     s->next = a->slabs;
     a->slabs = s;
     a->bump = (char *)s + 16;  /* keep 16-byte alignment */
