@@ -720,6 +720,8 @@ int luaopen_aiolua_queue(lua_State *L) {
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, l_op_tostring);
   lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, l_op_await);      /* for a core that calls a C */
+  lua_setfield(L, -2, "__await");        /* __await in place of await */
   lua_pop(L, 1);
   luaL_newlib(L, funcs);
   return 1;
