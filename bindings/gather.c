@@ -8,46 +8,43 @@
 */
 #include "internal.h"
 
-/* The gather's state; uservalue 1 = outer future, 2 = children list. */
+/* The gather's state, a C waiter on every child; uservalue 1 = outer
+** future, 2 = children list. */
 typedef struct gather {
+  aiolua_cwaiter_t w;
   int n, nunique, ndone;
   int return_exceptions, cancel_requested;
 } gather_t;
 
-/* [] -> [outer] : settles the outer future at its end (state at 1). */
-static void push_outer(lua_State *L, int stidx, aiolua_future_t **outer) {
-  lua_getiuservalue(L, stidx, 1);
-  *outer = lua_touserdata(L, -1);
-}
-
-/* Done callback of each child: upvalue 1 = the gather state, arg 1 = child. */
-static int on_done(lua_State *L) {
-  gather_t *g = lua_touserdata(L, lua_upvalueindex(1));
-  aiolua_future_t *child = lua_touserdata(L, 1), *outer;
-  lua_settop(L, 1);
-  lua_pushvalue(L, lua_upvalueindex(1));   /* stack: child, state */
+/* Called (by the scheduler) when a child is done: the gather state at sidx,
+** the child at cidx. */
+static void on_done(lua_State *L, int sidx, int cidx) {
+  gather_t *g = lua_touserdata(L, sidx);
+  aiolua_future_t *child = lua_touserdata(L, cidx);
   g->ndone++;
-  push_outer(L, 2, &outer);                /* stack: child, state, outer */
+  lua_getiuservalue(L, sidx, 1);           /* stack: ..., outer */
+  int oidx = lua_gettop(L);
+  aiolua_future_t *outer = lua_touserdata(L, oidx);
   if (outer->state != FUT_PENDING) {
     if (child->state == FUT_FAILED) child->flags |= FUT_RETRIEVED;
-    return 0;
+    return;
   }
   if (!g->return_exceptions) {
     if (child->state == FUT_CANCELLED) {   /* CancelledError, as is */
-      lua_pushvalue(L, 3);
-      aiolua__push_cancelled(L, 1);
+      lua_pushvalue(L, oidx);
+      aiolua__push_cancelled(L, cidx);
       aiolua__future_settle(L, outer, FUT_FAILED, 1);
-      return 0;
+      return;
     }
     if (child->state == FUT_FAILED) {
-      aiolua__adopt_exception(L, 3, outer, 1, child);
-      return 0;
+      aiolua__adopt_exception(L, oidx, outer, cidx, child);
+      return;
     }
   }
-  if (g->ndone < g->nunique) return 0;
-  lua_pushvalue(L, 3);                     /* stack: ..., outer, outer */
+  if (g->ndone < g->nunique) return;
+  lua_pushvalue(L, oidx);                  /* stack: ..., outer, outer */
   lua_createtable(L, g->n, 1);             /* the results */
-  lua_getiuservalue(L, 2, 2);              /* stack: ..., results, children */
+  lua_getiuservalue(L, sidx, 2);           /* stack: ..., results, children */
   for (int i = 1; i <= g->n; i++) {
     lua_rawgeti(L, -1, i);
     aiolua_future_t *c = lua_touserdata(L, -1);
@@ -72,7 +69,6 @@ static int on_done(lua_State *L) {
   } else {
     aiolua__future_settle(L, outer, FUT_DONE, 1);
   }
-  return 0;
 }
 
 /* The outer future's cancel(): cancels the children (upvalue 1 = state). */
@@ -134,16 +130,16 @@ static int l_gather(lua_State *L) {
     aiolua__future_settle(L, outer, FUT_DONE, 1);
     return 1;
   }
-  gather_t *g = lua_newuserdatauv(L, sizeof *g, 2);  /* stack: outer, state */
-  int sidx = oidx + 1;
+  gather_t *g = (gather_t *)aiolua__new_cwaiter(L, sizeof *g, 2);
+  int sidx = oidx + 1;                     /* stack: outer, state */
+  g->w.fn = on_done;
   g->n = n;
   g->nunique = g->ndone = g->cancel_requested = 0;
   g->return_exceptions = rexc;
   lua_pushvalue(L, oidx);
   lua_setiuservalue(L, sidx, 1);
   lua_createtable(L, n, 0);                /* stack: outer, state, children */
-  lua_pushvalue(L, sidx);
-  lua_pushcclosure(L, on_done, 1);         /* stack: ..., children, cb */
+  lua_pushvalue(L, sidx);                  /* stack: ..., children, waiter */
   for (int i = 1; i <= n; i++) {
     if (list) lua_rawgeti(L, 1, i); else lua_pushvalue(L, i);
     aiolua_future_t *f = ensure_future(L);

@@ -163,14 +163,16 @@ static void schedule_waiters(lua_State *L, int idx, aiolua_future_t *f) {
   int n = list ? (int)lua_rawlen(L, -1) : 1;
   for (int i = 1; i <= n; i++) {
     if (list) lua_rawgeti(L, -1, i); else lua_pushvalue(L, -1);
-    aiolua_task_t *t = lua_type(L, -1) == LUA_TUSERDATA
-                           ? lua_touserdata(L, -1) : NULL;
-    if (t) {                              /* only tasks are userdata here */
-      lua_pop(L, 1);
-      aiolua__rq_push_task(rt, t);
-    } else {                              /* a done callback: fn(fut) */
+    aiolua_task_t *t;
+    if (lua_type(L, -1) != LUA_TUSERDATA) {  /* a done callback: fn(fut) */
       lua_pushvalue(L, idx);
       aiolua__rq_push_cb(L);
+    } else if ((t = aiolua__totask(L, -1)) != NULL) {
+      lua_pop(L, 1);
+      aiolua__rq_push_task(rt, t);
+    } else {                              /* a C waiter */
+      lua_pushvalue(L, idx);
+      aiolua__rq_push_cw(L);
     }
   }
   lua_pop(L, 1);
@@ -459,13 +461,14 @@ static int l_cancel(lua_State *L) {
   return 1;
 }
 
-/* [fn] -> [] : adds a done callback to the future at fidx; a done future
-** calls it soon, as CPython does. */
+/* [fn] -> [] : adds a done callback (a function, or a C waiter) to the
+** future at fidx; a done future calls it soon, as CPython does. */
 void aiolua__future_add_callback(lua_State *L, int fidx, aiolua_future_t *f) {
   fidx = lua_absindex(L, fidx);
   if (f->state != FUT_PENDING) {
+    int cw = lua_type(L, -1) == LUA_TUSERDATA;
     lua_pushvalue(L, fidx);
-    aiolua__rq_push_cb(L);
+    if (cw) aiolua__rq_push_cw(L); else aiolua__rq_push_cb(L);
     return;
   }
   if (f->kind == KIND_SLEEP) {

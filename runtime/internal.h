@@ -76,8 +76,16 @@ struct aiolua_task {
   uint8_t started, scheduled, must_cancel;
 };
 
+/* A C waiter: a userdata whose block starts with this record, put in a
+** future's waiter list (aiolua__future_add_callback).  When the future is
+** done, the scheduler calls fn in FIFO order with the waiter at widx and
+** the future at fidx: a done callback in C, without a Lua call. */
+typedef struct aiolua_cwaiter {
+  void (*fn)(lua_State *L, int widx, int fidx);
+} aiolua_cwaiter_t;
+
 /* Ready queue entries. */
-enum { RQ_TASK, RQ_CALL, RQ_CB, RQ_C };
+enum { RQ_TASK, RQ_CALL, RQ_CB, RQ_CW, RQ_C };
 typedef struct rq_entry {
   uint8_t kind;
   void *p;      /* task, or C function data */
@@ -104,7 +112,9 @@ struct aiolua_runtime {
   aiolua_task_t *current;
   unsigned task_seq;
   int ntasks;            /* alive (not done) tasks */
-  int tasks_ref;         /* registry: table of alive tasks */
+  int tasks_ref;         /* registry: alive tasks, by slot */
+  int *free_slots;       /* free slots of the task table, a stack */
+  int nfree, free_cap, slot_top;
   int anchors_ref;       /* registry: table of anchored futures */
   int cbs_ref;           /* registry: table of packed callbacks */
   int cbq_ref;           /* registry: fn, arg pairs of RQ_CB entries */
@@ -113,6 +123,7 @@ struct aiolua_runtime {
   int mt_future_gc_ref, mt_task_gc_ref;  /* the same with __gc */
   const void *mt_future_gc, *mt_task_gc;
   int mt_coro_started_ref;               /* coroutine objects once started */
+  int mt_cwaiter_ref;                    /* C waiters */
   const void *mt_coro_started;
   int threads_ref;       /* registry: pool of finished threads for reuse */
   int nthreads;
@@ -138,6 +149,8 @@ void aiolua__rq_push_c(aiolua_runtime_t *rt,
                        void (*fn)(aiolua_runtime_t *, void *), void *data);
 void aiolua__rq_push_call(lua_State *L, int nargs); /* [fn, args] -> [] */
 void aiolua__rq_push_cb(lua_State *L);  /* [fn, arg] -> [] */
+void aiolua__rq_push_cw(lua_State *L);  /* [cwaiter, fut] -> [] */
+aiolua_cwaiter_t *aiolua__new_cwaiter(lua_State *L, size_t size, int nuv);
 int aiolua__rq_run(aiolua_runtime_t *rt);
 int aiolua__loop_run(aiolua_runtime_t *rt, aiolua_task_t *until);
 void aiolua__sched_init(aiolua_runtime_t *rt);

@@ -133,6 +133,8 @@ static int init_protected(lua_State *L) {
   rt->anchors_ref = new_registry_table(L);
   rt->cbs_ref = new_registry_table(L);
   rt->cbq_ref = new_registry_table(L);
+  luaL_newmetatable(L, "aiolua.Waiter");  /* C waiters */
+  rt->mt_cwaiter_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_newtable(L);                       /* async function bodies -> names */
   lua_createtable(L, 0, 1);
   lua_pushliteral(L, "k");
@@ -140,8 +142,11 @@ static int init_protected(lua_State *L) {
   lua_setmetatable(L, -2);
   lua_setfield(L, LUA_REGISTRYINDEX, "aiolua.asyncnames");
   /* Incremental, not generational: a minor collection re-traverses every
-     live thread, which costs more than it saves with many parked tasks. */
-  lua_gc(L, LUA_GCINC, 0, 0, 0);
+     live thread, which costs more than it saves with many parked tasks.
+     A cycle starts when the heap reaches 4x (not 2x) what the last one
+     left: measured, W1 takes 25% less time and peak RSS does not move
+     (W1, W4 and W3 alike), since parked tasks, not garbage, fill it. */
+  lua_gc(L, LUA_GCINC, 400, 0, 0);
   aiolua__error_open(L);
   aiolua__future_open(L);
   aiolua__task_open(L);
@@ -380,6 +385,7 @@ void aiolua_runtime_free(aiolua_runtime_t *rt) {
   lua_close(rt->L);                      /* bindings' __gc close handles */
   rt->L = NULL;
   aiolua__alloc_free(rt->alloc);
+  free(rt->free_slots);
   aiolua__sched_close(rt);
   aiolua__timer_close(rt);
   if (rt->loop == &rt->own_loop) {

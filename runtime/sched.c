@@ -39,6 +39,11 @@ static rq_entry_t *rq_push(aiolua_runtime_t *rt) {
   return &rt->rq[(rt->rq_head + rt->rq_len++) % rt->rq_cap];
 }
 
+/* The newest entry. */
+static rq_entry_t *rt_last(aiolua_runtime_t *rt) {
+  return &rt->rq[(rt->rq_head + rt->rq_len - 1) % rt->rq_cap];
+}
+
 void aiolua__rq_push_task(aiolua_runtime_t *rt, aiolua_task_t *t) {
   if (t->scheduled) return;
   t->scheduled = 1;
@@ -85,6 +90,21 @@ void aiolua__rq_push_cb(lua_State *L) {
   rq_push(rt)->kind = RQ_CB;
 }
 
+/* [w, fut] -> [] : queues the C waiter w for fut; the pair waits in the
+** cbq table as RQ_CB's do. */
+void aiolua__rq_push_cw(lua_State *L) {
+  aiolua__rq_push_cb(L);
+  rt_last(aiolua__rt(L))->kind = RQ_CW;
+}
+
+/* [] -> [w] : a new C waiter of `size` bytes (its record first). */
+aiolua_cwaiter_t *aiolua__new_cwaiter(lua_State *L, size_t size, int nuv) {
+  aiolua_cwaiter_t *w = lua_newuserdatauv(L, size, nuv);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, aiolua__rt(L)->mt_cwaiter_ref);
+  lua_setmetatable(L, -2);
+  return w;
+}
+
 /* Message handler: the error with a traceback. */
 static int msgh(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
@@ -113,20 +133,35 @@ static void run_call(lua_State *L, aiolua_runtime_t *rt, int ref) {
   lua_pop(L, 1);
 }
 
-/* Runs the oldest fn(arg) pair of the cbq table. */
-static void run_cb(lua_State *L, aiolua_runtime_t *rt) {
-  lua_pushcfunction(L, msgh);
+/* [] -> [a, b] : takes the oldest pair out of the cbq table. */
+static void cbq_take(lua_State *L, aiolua_runtime_t *rt) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, rt->cbq_ref);
   lua_Integer i = rt->cbq_head;
   lua_rawgeti(L, -1, i + 1);
-  lua_rawgeti(L, -2, i + 2);             /* stack: msgh, cbq, fn, arg */
+  lua_rawgeti(L, -2, i + 2);             /* stack: cbq, a, b */
   lua_pushnil(L);
   lua_rawseti(L, -4, i + 1);
   lua_pushnil(L);
   lua_rawseti(L, -4, i + 2);
-  lua_remove(L, -3);                     /* stack: msgh, fn, arg */
+  lua_remove(L, -3);                     /* stack: a, b */
   rt->cbq_head = i + 2;
   if (rt->cbq_head == rt->cbq_tail) rt->cbq_head = rt->cbq_tail = 0;
+}
+
+/* Runs the oldest C waiter of the cbq table: no Lua call, no pcall (the
+** drain is protected as a whole). */
+static void run_cw(lua_State *L, aiolua_runtime_t *rt) {
+  int top = lua_gettop(L);
+  cbq_take(L, rt);                       /* stack: w, fut */
+  aiolua_cwaiter_t *w = lua_touserdata(L, top + 1);
+  w->fn(L, top + 1, top + 2);
+  lua_settop(L, top);
+}
+
+/* Runs the oldest fn(arg) pair of the cbq table. */
+static void run_cb(lua_State *L, aiolua_runtime_t *rt) {
+  lua_pushcfunction(L, msgh);
+  cbq_take(L, rt);                       /* stack: msgh, fn, arg */
   if (lua_pcall(L, 1, 0, -3) != LUA_OK) {
     fprintf(stderr, "Exception in callback: %s\n", lua_tostring(L, -1));
     fflush(stderr);
@@ -160,6 +195,7 @@ int aiolua__rq_run(aiolua_runtime_t *rt) {
       case RQ_TASK: aiolua__task_step(rt, e.p); break;
       case RQ_CALL: run_call(L, rt, e.ref); break;
       case RQ_CB: run_cb(L, rt); break;
+      case RQ_CW: run_cw(L, rt); break;
       default: e.cfn(rt, e.p); break;
     }
   }

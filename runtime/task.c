@@ -12,6 +12,7 @@
 ** run.
 */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "internal.h"
 
@@ -24,6 +25,23 @@ static aiolua_task_t *checktask(lua_State *L, int idx) {
   aiolua_task_t *t = aiolua__totask(L, idx);
   if (t == NULL) luaL_typeerror(L, idx, "Task");
   return t;
+}
+
+/* Slots of the task table: a stack of free ones in C, cheaper than
+** luaL_ref's free list kept in the table itself. */
+static int slot_alloc(aiolua_runtime_t *rt) {
+  return rt->nfree > 0 ? rt->free_slots[--rt->nfree] : ++rt->slot_top;
+}
+
+static void slot_release(aiolua_runtime_t *rt, int slot) {
+  if (rt->nfree == rt->free_cap) {
+    int cap = rt->free_cap ? rt->free_cap * 2 : 256;
+    int *a = realloc(rt->free_slots, (size_t)cap * sizeof *a);
+    if (a == NULL) return;               /* the slot is lost, not reused */
+    rt->free_slots = a;
+    rt->free_cap = cap;
+  }
+  rt->free_slots[rt->nfree++] = slot;
 }
 
 /* Pushes the userdata of an alive task. */
@@ -115,7 +133,8 @@ aiolua_task_t *aiolua__task_new(lua_State *L, int nargs) {
   lua_setiuservalue(L, -2, UV_THREAD);
   lua_rawgeti(L, LUA_REGISTRYINDEX, rt->tasks_ref);
   lua_pushvalue(L, -2);
-  t->ref = luaL_ref(L, -2);
+  t->ref = slot_alloc(rt);
+  lua_rawseti(L, -2, t->ref);            /* anchored while alive */
   lua_pop(L, 1);
   rt->ntasks++;
   aiolua__rq_push_task(rt, t);
@@ -198,7 +217,9 @@ static void finish(aiolua_runtime_t *rt, aiolua_task_t *t, int status,
   lua_setiuservalue(L, tidx, UV_THREAD);     /* drop the thread */
   t->co = NULL;
   lua_rawgeti(L, LUA_REGISTRYINDEX, rt->tasks_ref);
-  luaL_unref(L, -1, t->ref);
+  lua_pushnil(L);
+  lua_rawseti(L, -2, t->ref);
+  slot_release(rt, t->ref);
   t->ref = LUA_NOREF;
   rt->ntasks--;
   lua_settop(L, tidx - 1);
