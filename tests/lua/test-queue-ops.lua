@@ -113,7 +113,10 @@ t.test("the ring grows while wrapped, keeping the order", function()
     local put, want = 0, 0
     for _ = 1, 10 do put = put + 1; q:put(put):await() end
     for _ = 1, 7 do want = want + 1; t.eq(q:get():await(), want) end
-    for _ = 1, (maxsize > 0 and 17 or 100) do put = put + 1; q:put(put):await() end
+    for _ = 1, (maxsize > 0 and 17 or 100) do
+      put = put + 1
+      q:put(put):await()
+    end
     while not q:empty() do want = want + 1; t.eq(q:get():await(), want) end
     t.eq(want, put)
   end
