@@ -211,21 +211,40 @@ static int await_future(lua_State *L, aiolua_future_t *f) {
   return park(L, t, f);
 }
 
-/* asyncio.await(aw), aw:await() */
+/* asyncio.await(aw), aw:await().  One metatable fetch sorts futures,
+** tasks and coroutine objects; a C function in the metatable's __await
+** field (C-implemented awaitables, as the queue's operations) then runs in
+** place of this one, in this frame; anything else with an await method is
+** called as obj:await(). */
 int aiolua__await(lua_State *L) {
-  aiolua_future_t *f = aiolua_tofuture(L, 1);
-  if (f) return await_future(L, f);
-  if (aiolua__iscoro(L, 1)) {
-    check_in_task(L);
-    lua_settop(L, 1);
-    lua_pushvalue(L, 1);
-    int nargs = aiolua__coro_unpack(L, 2);  /* stack: coro, fn, args... */
-    lua_callk(L, nargs, LUA_MULTRET, 0, coro_k);
-    return coro_k(L, LUA_OK, 0);
+  aiolua_runtime_t *rt = aiolua__rt(L);
+  if (lua_getmetatable(L, 1)) {
+    const void *mt = lua_topointer(L, -1);
+    if (lua_type(L, 1) == LUA_TUSERDATA) {
+      if (mt == rt->mt_future || mt == rt->mt_task ||
+          mt == rt->mt_future_gc || mt == rt->mt_task_gc) {
+        lua_pop(L, 1);
+        return await_future(L, lua_touserdata(L, 1));
+      }
+      if (mt == rt->mt_coro || mt == rt->mt_coro_started) {
+        check_in_task(L);
+        lua_settop(L, 1);
+        lua_pushvalue(L, 1);
+        int nargs = aiolua__coro_unpack(L, 2);  /* stack: coro, fn, args... */
+        lua_callk(L, nargs, LUA_MULTRET, 0, coro_k);
+        return coro_k(L, LUA_OK, 0);
+      }
+    }
+    if (lua_getfield(L, -1, "__await") == LUA_TFUNCTION &&
+        lua_iscfunction(L, -1)) {
+      lua_CFunction fn = lua_tocfunction(L, -1);
+      lua_settop(L, 1);
+      return fn(L);
+    }
+    lua_pop(L, 2);
   }
   /* any object with its own await method (not this function) */
-  if (luaL_getmetafield(L, 1, "__index") != LUA_TNIL) {
-    lua_pop(L, 1);
+  if (aiolua__isawaitable_obj(L, 1)) {
     lua_getfield(L, 1, "await");
     if (lua_isfunction(L, -1) && lua_tocfunction(L, -1) != aiolua__await) {
       lua_insert(L, 1);
