@@ -130,7 +130,6 @@ struct aiolua_runtime {
   /* run state */
   int running;           /* inside aiolua_run / run_until_complete */
   aiolua_task_t *main;   /* the main task of the innermost run */
-  int interrupted;
   uv_async_t interrupt;
   const void *mt_future, *mt_task, *mt_coro; /* metatables, for type tests */
   int closing;
@@ -141,7 +140,6 @@ aiolua_runtime_t *aiolua__rt(lua_State *L);
 void aiolua__mark_task_thread(lua_State *co);
 int aiolua__run_main(lua_State *L, int nargs, int keep_tasks);
 int aiolua__all_tasks(lua_State *L);
-void aiolua__push_run_traceback(lua_State *L, int erridx);
 
 /* sched.c: the ready queue and the only lua_resume caller */
 void aiolua__rq_push_task(aiolua_runtime_t *rt, aiolua_task_t *t);

@@ -305,18 +305,6 @@ void aiolua_traceback(aiolua_runtime_t *rt) {
   lua_getfield(rt->L, LUA_REGISTRYINDEX, "aiolua.last_tb");
 }
 
-/* The traceback of err if it is the error the last run raised, else nil. */
-void aiolua__push_run_traceback(lua_State *L, int erridx) {
-  erridx = lua_absindex(L, erridx);
-  lua_getfield(L, LUA_REGISTRYINDEX, "aiolua.last_err");
-  int same = lua_rawequal(L, -1, erridx);
-  lua_pop(L, 1);
-  if (same)
-    lua_getfield(L, LUA_REGISTRYINDEX, "aiolua.last_tb");
-  else
-    lua_pushnil(L);
-}
-
 static void interrupt_cb(aiolua_runtime_t *rt, void *data) {
   if (rt->main && rt->main->fut.state == FUT_PENDING) {
     lua_pushliteral(rt->L, "KeyboardInterrupt");
@@ -326,7 +314,6 @@ static void interrupt_cb(aiolua_runtime_t *rt, void *data) {
 }
 
 void aiolua_interrupt(aiolua_runtime_t *rt) {
-  rt->interrupted = 1;
   aiolua__rq_push_c(rt, interrupt_cb, NULL);
 }
 
