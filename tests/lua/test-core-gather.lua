@@ -182,6 +182,17 @@ t.test("gather of a non-awaitable raises at once", function()
   t.raises(nil, gather, 1, 2)
 end)
 
+t.test("a gather that raises changes nothing in its futures", function()
+  local f = asyncio.Future()
+  local co = w(7, 0)
+  t.raises("TypeError", gather, f, co, f, {})
+  -- f was seen (and marked) before the bad argument: it must still get a
+  -- callback, once, in a later gather; co was never started.
+  local g = gather(f, f, co)
+  f:set_result(5)
+  t.same_as(g:await(), { 5, 5, 7, n = 3 })
+end)
+
 t.test("a big gather", function()
   local aws = {}
   for i = 1, 2000 do aws[i] = w(i, 0) end
