@@ -111,6 +111,162 @@ static void bc_pingpong(lua_State *L, long n) {
          (double)n / dt, bc_status_kb("VmHWM:"));
 }
 
+/* pingpong-api: W4's own Lua code (a new future per switch, wake the
+** other player, await) over the least C a futures design can have: a
+** userdata of a future's size, set_result that flips a field, await that
+** yields.  No scheduler: C resumes the two coroutines in turn.  This is
+** the floor of W4 for any runtime built on Lua 5.4 and its C API. */
+typedef struct bc_fut { void *rt; int state, nres; void *w[4]; } bc_fut;
+
+static int bc_newfut(lua_State *L) {
+  bc_fut *f = lua_newuserdatauv(L, sizeof(bc_fut), 3);
+  memset(f, 0, sizeof *f);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_setmetatable(L, -2);
+  return 1;
+}
+
+static int bc_set_result(lua_State *L) {
+  ((bc_fut *)lua_touserdata(L, 1))->state = 1;
+  return 0;
+}
+
+static int bc_await(lua_State *L) {
+  return lua_yield(L, 0);
+}
+
+static void bc_pingpong_api(lua_State *L, long n) {
+  int nres;
+  if (luaL_loadstring(L, "local newfut = ...\n"
+      "return function(me, other, box)\n"
+      "  while true do\n"
+      "    local f = newfut()\n"
+      "    box[me] = f\n"
+      "    local o = box[other]\n"
+      "    if o then box[other] = nil; o:set_result(true) end\n"
+      "    f:await()\n"
+      "  end\n"
+      "end") != LUA_OK) exit(1);
+  luaL_newmetatable(L, "bc_fut");          /* stack: chunk, mt */
+  lua_newtable(L);
+  lua_pushcfunction(L, bc_set_result);
+  lua_setfield(L, -2, "set_result");
+  lua_pushcfunction(L, bc_await);
+  lua_setfield(L, -2, "await");
+  lua_setfield(L, -2, "__index");
+  lua_pushcclosure(L, bc_newfut, 1);       /* stack: chunk, newfut */
+  lua_call(L, 1, 1);                       /* stack: body */
+  lua_newtable(L);                         /* stack: body, box */
+  lua_State *co[2];
+  for (int k = 0; k < 2; k++) {
+    co[k] = lua_newthread(L);               /* anchored on L's stack */
+    lua_pushvalue(L, 1);
+    lua_pushinteger(L, k + 1);
+    lua_pushinteger(L, 2 - k);
+    lua_pushvalue(L, 2);
+    lua_xmove(L, co[k], 4);
+  }
+  double t0 = bc_now();
+  for (long i = 0; i < n; i++) {
+    lua_State *c = co[i & 1];
+    bc_resume(L, c, i < 2 ? 3 : 0, &nres);
+    lua_pop(c, nres);
+  }
+  double dt = bc_now() - t0;
+  lua_settop(L, 0);
+  printf("RESULT n=%ld time=%.6f switches_per_s=%.0f hwm_kb=%ld\n", n, dt,
+         (double)n / dt, bc_status_kb("VmHWM:"));
+}
+
+/* queue-api: W3's own Lua code (q:put(i):await(), q:get():await()) over
+** the least C a queue can have: a ring of 100 Lua values, put and get
+** that yield only when the ring is full or empty, await that returns what
+** the operation left.  C resumes the 4 producers and 4 consumers in turn,
+** with no futures, so this is W3's floor on Lua 5.4 and its C API. */
+typedef struct bc_queue { int head, len, max; } bc_queue;
+
+static int bc_put_k(lua_State *L, int status, lua_KContext ctx) {
+  bc_queue *q = lua_touserdata(L, 1);
+  (void)status; (void)ctx;
+  if (q->len == q->max) return lua_yieldk(L, 0, 0, bc_put_k);
+  lua_getiuservalue(L, 1, 1);
+  lua_pushvalue(L, 2);
+  lua_rawseti(L, -2, (q->head + q->len++) % q->max + 1);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int bc_put(lua_State *L) { return bc_put_k(L, LUA_OK, 0); }
+
+static int bc_get_k(lua_State *L, int status, lua_KContext ctx) {
+  bc_queue *q = lua_touserdata(L, 1);
+  (void)status; (void)ctx;
+  if (q->len == 0) return lua_yieldk(L, 0, 0, bc_get_k);
+  lua_getiuservalue(L, 1, 1);
+  lua_rawgeti(L, -1, q->head + 1);        /* the value, kept for await */
+  lua_setiuservalue(L, 1, 2);
+  q->head = (q->head + 1) % q->max;
+  q->len--;
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int bc_get(lua_State *L) { return bc_get_k(L, LUA_OK, 0); }
+
+static int bc_qawait(lua_State *L) {
+  lua_getiuservalue(L, 1, 2);
+  return 1;
+}
+
+static void bc_queue_api(lua_State *L, long n) {
+  int nres, nco = 8;
+  if (luaL_loadstring(L, "local q, count, producer = ...\n"
+      "if producer then for i = 1, count do q:put(i):await() end return end\n"
+      "local n = 0\n"
+      "while n < count do local x = q:get():await(); n = n + 1 end") != LUA_OK)
+    exit(1);                               /* stack: body */
+  bc_queue *q = lua_newuserdatauv(L, sizeof *q, 2);
+  q->head = q->len = 0;
+  q->max = 100;
+  lua_createtable(L, q->max, 0);
+  lua_setiuservalue(L, -2, 1);
+  lua_newtable(L);                         /* stack: body, q, mt */
+  lua_newtable(L);
+  lua_pushcfunction(L, bc_put);
+  lua_setfield(L, -2, "put");
+  lua_pushcfunction(L, bc_get);
+  lua_setfield(L, -2, "get");
+  lua_pushcfunction(L, bc_qawait);
+  lua_setfield(L, -2, "await");
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, 2);                  /* stack: body, q */
+  lua_State *co[8];
+  int alive[8];
+  for (int k = 0; k < nco; k++) {
+    co[k] = lua_newthread(L);
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    lua_pushinteger(L, n / 4);
+    lua_pushboolean(L, k < 4);
+    lua_xmove(L, co[k], 4);
+    alive[k] = 1;
+  }
+  double t0 = bc_now();
+  for (int left = nco, first = 1; left > 0; first = 0)
+    for (int k = 0; k < nco; k++) {
+      if (!alive[k]) continue;
+      if (bc_resume(L, co[k], first ? 3 : 0, &nres) == LUA_OK) {
+        alive[k] = 0;
+        left--;
+      }
+      lua_pop(co[k], nres);
+    }
+  double dt = bc_now() - t0;
+  lua_settop(L, 0);
+  printf("RESULT n=%ld time=%.6f items_per_s=%.0f hwm_kb=%ld\n", n / 4 * 4,
+         dt, (double)(n / 4 * 4) / dt, bc_status_kb("VmHWM:"));
+}
+
 /* BC_GC=gen|stop selects Lua's generational collector or none, to show
 ** how much of a workload is garbage collection (default: incremental). */
 static void bc_gcmode(lua_State *L, const char *mode) {
@@ -119,8 +275,11 @@ static void bc_gcmode(lua_State *L, const char *mode) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2 || (strcmp(argv[1], "spawn") && strcmp(argv[1], "pingpong"))) {
-    fprintf(stderr, "usage: %s spawn|pingpong [N]\n", argv[0]);
+  if (argc < 2 || (strcmp(argv[1], "spawn") && strcmp(argv[1], "pingpong") &&
+                    strcmp(argv[1], "pingpong-api") &&
+                    strcmp(argv[1], "queue-api"))) {
+    fprintf(stderr, "usage: %s spawn|pingpong|pingpong-api|queue-api [N]\n",
+            argv[0]);
     return 2;
   }
   long n = argc > 2 ? strtol(argv[2], NULL, 10) : 100000;
@@ -128,6 +287,8 @@ int main(int argc, char **argv) {
   luaL_openlibs(L);
   bc_gcmode(L, getenv("BC_GC"));
   if (argv[1][0] == 's') bc_spawn(L, n);
+  else if (strcmp(argv[1], "pingpong-api") == 0) bc_pingpong_api(L, n);
+  else if (strcmp(argv[1], "queue-api") == 0) bc_queue_api(L, n);
   else bc_pingpong(L, n);
   lua_close(L);
   return 0;
