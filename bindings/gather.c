@@ -10,9 +10,9 @@
 
 /* The gather's state, a C waiter on every child; uservalue 1 = outer
 ** future, 2 = children list (which keeps them alive).  kids[] holds the
-** same children as C pointers: the passes over them read no Lua table and
-** can prefetch, since a fan-out of 100,000 children is mostly cache
-** misses on their records. */
+** same children as C pointers, so the passes over them can read their
+** records without a Lua call and prefetch ahead: a fan-out of 100,000
+** children is mostly cache misses on those records. */
 typedef struct gather {
   aiolua_cwaiter_t w;
   int n, nunique, ndone;
@@ -118,6 +118,7 @@ static int l_gather(lua_State *L) {
     rexc = lua_toboolean(L, -1);
     lua_getfield(L, 1, "n");
     n = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : (int)lua_rawlen(L, 1);
+    if (n < 0) return luaL_argerror(L, 1, "field 'n' is negative");
     lua_settop(L, 1);
   }
   int base = lua_gettop(L);

@@ -182,6 +182,12 @@ t.test("gather of a non-awaitable raises at once", function()
   t.raises(nil, gather, 1, 2)
 end)
 
+t.test("gather of a list with a negative n raises a clear error", function()
+  local ok, err = pcall(gather, { n = -1 })
+  t.eq(ok, false)
+  t.ok(tostring(err):find("field 'n' is negative", 1, true), tostring(err))
+end)
+
 t.test("a gather that raises changes nothing in its futures", function()
   local f = asyncio.Future()
   local co = w(7, 0)
