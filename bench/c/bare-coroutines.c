@@ -137,24 +137,25 @@ static int bc_await(lua_State *L) {
 
 static void bc_pingpong_api(lua_State *L, long n) {
   int nres;
-  if (luaL_loadstring(L, "local newfut = ...\n"
-      "return function(me, other, box)\n"
-      "  while true do\n"
-      "    local f = newfut()\n"
-      "    box[me] = f\n"
-      "    local o = box[other]\n"
-      "    if o then box[other] = nil; o:set_result(true) end\n"
-      "    f:await()\n"
-      "  end\n"
-      "end") != LUA_OK) exit(1);
-  luaL_newmetatable(L, "bc_fut");          /* stack: chunk, mt */
+  bc_load(L, "return function(newfut)\n"   /* stack: maker */
+             "  return function(me, other, box)\n"
+             "    while true do\n"
+             "      local f = newfut()\n"
+             "      box[me] = f\n"
+             "      local o = box[other]\n"
+             "      if o then box[other] = nil; o:set_result(true) end\n"
+             "      f:await()\n"
+             "    end\n"
+             "  end\n"
+             "end");
+  luaL_newmetatable(L, "bc_fut");          /* stack: maker, mt */
   lua_newtable(L);
   lua_pushcfunction(L, bc_set_result);
   lua_setfield(L, -2, "set_result");
   lua_pushcfunction(L, bc_await);
   lua_setfield(L, -2, "await");
   lua_setfield(L, -2, "__index");
-  lua_pushcclosure(L, bc_newfut, 1);       /* stack: chunk, newfut */
+  lua_pushcclosure(L, bc_newfut, 1);       /* stack: maker, newfut */
   lua_call(L, 1, 1);                       /* stack: body */
   lua_newtable(L);                         /* stack: body, box */
   lua_State *co[2];
@@ -220,11 +221,14 @@ static int bc_qawait(lua_State *L) {
 
 static void bc_queue_api(lua_State *L, long n) {
   int nres, nco = 8;
-  if (luaL_loadstring(L, "local q, count, producer = ...\n"
-      "if producer then for i = 1, count do q:put(i):await() end return end\n"
-      "local n = 0\n"
-      "while n < count do local x = q:get():await(); n = n + 1 end") != LUA_OK)
-    exit(1);                               /* stack: body */
+  bc_load(L, "return function(q, count, producer)\n"  /* stack: body */
+             "  if producer then\n"
+             "    for i = 1, count do q:put(i):await() end\n"
+             "    return\n"
+             "  end\n"
+             "  local n = 0\n"
+             "  while n < count do local x = q:get():await(); n = n + 1 end\n"
+             "end");
   bc_queue *q = lua_newuserdatauv(L, sizeof *q, 2);
   q->head = q->len = 0;
   q->max = 100;
