@@ -1,10 +1,12 @@
 /*
-** bare-coroutines.c -- the architecture limit for W1 and W4: bare Lua 5.4
-** coroutines created, resumed and finished from C, with no scheduler, no
-** futures and no event loop.  `spawn N` mirrors W1 (create N coroutines, run
-** each to its first yield, then resume each to the end and collect its
-** result); `pingpong N` mirrors W4 (N resumes alternating between two
-** coroutines).  Prints one RESULT line.
+** bare-coroutines.c -- the architecture limits for W1, W3 and W4.
+** `spawn N` and `pingpong N` are bare Lua 5.4 coroutines created, resumed
+** and finished from C, with no scheduler, no futures and no event loop:
+** spawn mirrors W1 (create N coroutines, run each to its first yield, then
+** resume each to the end and collect its result), pingpong W4 (N resumes
+** alternating between two coroutines).  The floors `spawn-api`,
+** `pingpong-api` and `queue-api` run the workload's own Lua code over the
+** least C its API can have.  Prints one RESULT line.
 */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -271,6 +273,198 @@ static void bc_queue_api(lua_State *L, long n) {
          dt, (double)(n / 4 * 4) / dt, bc_status_kb("VmHWM:"));
 }
 
+/* spawn-api: W1's own Lua code (create_task(child(i)) for i = 1..N, each
+** task awaiting sleep(0) and returning i, then gather(tasks):await()) over
+** the least C an asyncio API can have: async functions that make a
+** coroutine object (a userdata holding the function and its arguments),
+** tasks that are a userdata holding a thread, a FIFO ready ring of
+** threads, sleep(0) that yields, and gather that numbers its tasks, parks
+** the main coroutine and fills a results table as they return.  No futures,
+** no callbacks, no event loop, no error handling.  This is W1's floor on
+** Lua 5.4 and its C API: every GC object it makes per task (coroutine
+** object, task, thread) the asyncio API itself requires. */
+typedef struct bc_task { lua_State *co; long idx; } bc_task;
+typedef struct bc_sched {
+  bc_task **ring;
+  long head, len, cap;
+  long pending;                 /* tasks gather still waits for */
+  int results;                  /* registry ref of gather's results */
+} bc_sched;
+
+static bc_sched *bc_sched_of(lua_State *L) {
+  return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+static void bc_ready(bc_sched *s, bc_task *t) {
+  if (s->len == s->cap) {
+    long cap = s->cap ? s->cap * 2 : 1024;
+    bc_task **r = malloc((size_t)cap * sizeof *r);
+    if (r == NULL) abort();
+    for (long i = 0; i < s->len; i++) r[i] = s->ring[(s->head + i) % s->cap];
+    free(s->ring);
+    s->ring = r;
+    s->head = 0;
+    s->cap = cap;
+  }
+  s->ring[(s->head + s->len++) % s->cap] = t;
+}
+
+/* async_fn(args...) -> coroutine object: uservalue 1 the body, 2.. args */
+static int bc_coro_new(lua_State *L) {
+  int nargs = lua_gettop(L);
+  lua_newuserdatauv(L, sizeof(int), nargs + 1);
+  *(int *)lua_touserdata(L, -1) = nargs;
+  lua_insert(L, 1);
+  for (int i = nargs; i >= 1; i--) lua_setiuservalue(L, 1, i + 1);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_setiuservalue(L, 1, 1);
+  return 1;
+}
+
+static int bc_async(lua_State *L) {
+  lua_settop(L, 1);
+  lua_pushcclosure(L, bc_coro_new, 1);
+  return 1;
+}
+
+/* create_task(coro) -> task: a thread running the body with its args */
+static int bc_create_task(lua_State *L) {
+  bc_sched *s = bc_sched_of(L);
+  int nargs = *(int *)lua_touserdata(L, 1);
+  bc_task *t = lua_newuserdatauv(L, sizeof *t, 1);  /* stack: coro, task */
+  lua_State *co = t->co = lua_newthread(L);
+  t->idx = 0;
+  for (int i = 1; i <= nargs + 1; i++) lua_getiuservalue(L, 1, i);
+  lua_xmove(L, co, nargs + 1);                      /* co: body, args... */
+  lua_setiuservalue(L, 2, 1);                       /* the task holds co */
+  bc_ready(s, t);
+  return 1;
+}
+
+static int bc_sleep0_await(lua_State *L) {
+  return lua_yield(L, 0);
+}
+
+static int bc_sleep(lua_State *L) {
+  lua_pushvalue(L, lua_upvalueindex(1));    /* the one sleep(0) object */
+  return 1;
+}
+
+/* gather(tasks) -> an object whose await numbers the tasks, makes the
+** results table and parks the main coroutine. */
+static int bc_gather(lua_State *L) {
+  lua_settop(L, 1);
+  lua_newuserdatauv(L, 0, 1);
+  lua_insert(L, 1);
+  lua_setiuservalue(L, 1, 1);
+  lua_pushvalue(L, lua_upvalueindex(1));    /* its metatable */
+  lua_setmetatable(L, 1);
+  return 1;
+}
+
+static int bc_gather_await(lua_State *L) {
+  bc_sched *s = bc_sched_of(L);
+  lua_getiuservalue(L, 1, 1);               /* stack: gather, tasks */
+  long n = (long)luaL_len(L, 2);
+  for (long i = 1; i <= n; i++) {
+    lua_rawgeti(L, 2, i);
+    ((bc_task *)lua_touserdata(L, -1))->idx = i;
+    lua_pop(L, 1);
+  }
+  lua_createtable(L, (int)n, 1);
+  lua_pushinteger(L, n);
+  lua_setfield(L, -2, "n");
+  s->results = luaL_ref(L, LUA_REGISTRYINDEX);
+  s->pending = n;
+  return lua_yield(L, 0);
+}
+
+static void bc_spawn_api(lua_State *L, long n) {
+  int nres;
+  bc_sched *s = lua_newuserdatauv(L, sizeof *s, 0);   /* stack: s */
+  memset(s, 0, sizeof *s);
+  lua_newtable(L);                                   /* stack: s, asyncio */
+  lua_pushcfunction(L, bc_async);
+  lua_setfield(L, -2, "async");
+  lua_pushvalue(L, 1);
+  lua_pushcclosure(L, bc_create_task, 1);
+  lua_setfield(L, -2, "create_task");
+  lua_newuserdatauv(L, 0, 0);                        /* the sleep(0) */
+  lua_newtable(L);
+  lua_newtable(L);
+  lua_pushcfunction(L, bc_sleep0_await);
+  lua_setfield(L, -2, "await");
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
+  lua_pushcclosure(L, bc_sleep, 1);
+  lua_setfield(L, -2, "sleep");
+  lua_newtable(L);                                   /* gather's metatable */
+  lua_newtable(L);
+  lua_pushvalue(L, 1);
+  lua_pushcclosure(L, bc_gather_await, 1);
+  lua_setfield(L, -2, "await");
+  lua_setfield(L, -2, "__index");
+  lua_pushcclosure(L, bc_gather, 1);
+  lua_setfield(L, -2, "gather");
+  lua_State *main_co = lua_newthread(L);             /* stack: s, aio, main */
+  bc_load(main_co,
+          "return function(asyncio, N)\n"
+          "  local function body(i)\n"
+          "    asyncio.sleep(0):await()\n"
+          "    return i\n"
+          "  end\n"
+          "  local child = asyncio.async(body)\n"
+          "  local tasks = {}\n"
+          "  for i = 1, N do tasks[i] = asyncio.create_task(child(i)) end\n"
+          "  local res = asyncio.gather(tasks):await()\n"
+          "  assert(res.n == N and res[N] == N)\n"
+          "end");
+  lua_pushvalue(L, 2);
+  lua_pushinteger(L, n);
+  lua_xmove(L, main_co, 2);
+  long rss0 = bc_status_kb("VmRSS:");
+  double t0 = bc_now();
+  if (bc_resume(L, main_co, 2, &nres) != LUA_YIELD) {
+    fprintf(stderr, "bare-coroutines: main did not reach gather\n");
+    exit(1);
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s->results);     /* stack: .., results */
+  int ri = lua_gettop(L);
+  while (s->len > 0) {
+    bc_task *t = s->ring[s->head];
+    s->head = (s->head + 1) % s->cap;
+    s->len--;
+    if (bc_resume(L, t->co, lua_status(t->co) == LUA_OK ?
+                  lua_gettop(t->co) - 1 : 0, &nres) == LUA_YIELD) {
+      lua_pop(t->co, nres);
+      bc_ready(s, t);
+      continue;
+    }
+    lua_xmove(t->co, L, 1);
+    lua_rawseti(L, ri, t->idx);
+    t->co = NULL;
+    if (--s->pending == 0) break;
+  }
+  lua_pushvalue(L, ri);
+  lua_xmove(L, main_co, 1);
+  if (bc_resume(L, main_co, 1, &nres) != LUA_OK) {
+    fprintf(stderr, "bare-coroutines: main did not finish\n");
+    exit(1);
+  }
+  double dt = bc_now() - t0;
+  free(s->ring);
+  lua_settop(L, 0);
+  printf("RESULT n=%ld time=%.6f rss0_kb=%ld hwm_kb=%ld\n", n, dt, rss0,
+         bc_status_kb("VmHWM:"));
+}
+
+/* The Lua state runs on aiolua's own allocator (runtime/alloc.c, linked
+** in), as aiolua does, so a limit never differs from aiolua by allocator;
+** BC_ALLOC=libc selects Lua's default, malloc. */
+struct aiolua_alloc;
+lua_State *aiolua__newstate(struct aiolua_alloc **ap);
+void aiolua__alloc_free(struct aiolua_alloc *a);
+
 /* BC_GC=gen|stop selects Lua's generational collector or none, to show
 ** how much of a workload is garbage collection (default: incremental). */
 static void bc_gcmode(lua_State *L, const char *mode) {
@@ -281,19 +475,27 @@ static void bc_gcmode(lua_State *L, const char *mode) {
 int main(int argc, char **argv) {
   if (argc < 2 || (strcmp(argv[1], "spawn") && strcmp(argv[1], "pingpong") &&
                     strcmp(argv[1], "pingpong-api") &&
-                    strcmp(argv[1], "queue-api"))) {
-    fprintf(stderr, "usage: %s spawn|pingpong|pingpong-api|queue-api [N]\n",
+                    strcmp(argv[1], "queue-api") &&
+                    strcmp(argv[1], "spawn-api"))) {
+    fprintf(stderr,
+            "usage: %s spawn|spawn-api|pingpong|pingpong-api|queue-api [N]\n",
             argv[0]);
     return 2;
   }
   long n = argc > 2 ? strtol(argv[2], NULL, 10) : 100000;
-  lua_State *L = luaL_newstate();
+  struct aiolua_alloc *a = NULL;
+  const char *alloc = getenv("BC_ALLOC");
+  lua_State *L = alloc && strcmp(alloc, "libc") == 0 ? luaL_newstate()
+                                                    : aiolua__newstate(&a);
+  if (L == NULL) return 1;
   luaL_openlibs(L);
   bc_gcmode(L, getenv("BC_GC"));
-  if (argv[1][0] == 's') bc_spawn(L, n);
+  if (strcmp(argv[1], "spawn") == 0) bc_spawn(L, n);
+  else if (strcmp(argv[1], "spawn-api") == 0) bc_spawn_api(L, n);
   else if (strcmp(argv[1], "pingpong-api") == 0) bc_pingpong_api(L, n);
   else if (strcmp(argv[1], "queue-api") == 0) bc_queue_api(L, n);
   else bc_pingpong(L, n);
   lua_close(L);
+  aiolua__alloc_free(a);
   return 0;
 }
