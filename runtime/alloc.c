@@ -111,6 +111,7 @@ static void *l_alloc_plain(void *ud, void *ptr, size_t osize, size_t nsize) {
 
 lua_State *aiolua__newstate(aiolua_alloc_t **ap) {
 #ifdef USE_PLAIN
+  (void)l_alloc;
   *ap = NULL;
   return lua_newstate(l_alloc_plain, NULL);
 #else
