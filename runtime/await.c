@@ -14,20 +14,27 @@
 
 const char aiolua__await_marker = 0;
 
-/* Coroutine object: uservalues 1 = the async function, 2.. = arguments. */
+/* Coroutine object: uservalues 1 = the body of the async function, 2.. =
+** the arguments.  `magic` tells one from other userdata without a
+** metatable fetch (the create_task path tests every argument). */
 enum { CORO_CREATED, CORO_RUNNING, CORO_DONE, CORO_CLOSED };
+static const char coro_magic = 0;
 typedef struct coro {
+  const void *magic;  /* &coro_magic */
   int nargs;
   int state;
 } coro_t;
 
+/* The coroutine object at idx, or NULL. */
+static coro_t *tocoro(lua_State *L, int idx) {
+  coro_t *c = lua_touserdata(L, idx);
+  return c && lua_type(L, idx) == LUA_TUSERDATA &&
+         lua_rawlen(L, idx) == sizeof(coro_t) && c->magic == &coro_magic
+             ? c : NULL;
+}
+
 int aiolua__iscoro(lua_State *L, int idx) {
-  if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx))
-    return 0;
-  aiolua_runtime_t *rt = aiolua__rt(L);
-  const void *mt = lua_topointer(L, -1);
-  lua_pop(L, 1);
-  return mt == rt->mt_coro || mt == rt->mt_coro_started;
+  return tocoro(L, idx) != NULL;
 }
 
 /* 1 if the value at idx is an object with its own await method (a table,
@@ -55,18 +62,21 @@ static void set_started(lua_State *L, int idx) {
   lua_setmetatable(L, idx);
 }
 
-/* An async function's upvalues: 1 its body, 2 its name, 3 itself. */
+/* An async function's upvalue: its body. */
 static int async_call(lua_State *L) {
   int nargs = lua_gettop(L);
   coro_t *c = lua_newuserdatauv(L, sizeof(coro_t), nargs + 1);
+  c->magic = &coro_magic;
   c->nargs = nargs;
   c->state = CORO_CREATED;
   lua_rawgeti(L, LUA_REGISTRYINDEX, aiolua__rt(L)->mt_coro_ref);
-  lua_setmetatable(L, -2);
-  lua_insert(L, 1);                      /* stack: coro, args... */
-  for (int i = nargs; i >= 1; i--) lua_setiuservalue(L, 1, i + 1);
-  lua_pushvalue(L, lua_upvalueindex(3));  /* the async function itself */
-  lua_setiuservalue(L, 1, 1);            /* stack: coro */
+  lua_setmetatable(L, -2);               /* stack: args..., coro */
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_setiuservalue(L, -2, 1);           /* the body */
+  for (int i = 1; i <= nargs; i++) {
+    lua_pushvalue(L, i);
+    lua_setiuservalue(L, -2, i + 1);
+  }
   return 1;
 }
 
@@ -89,16 +99,13 @@ int aiolua__async(lua_State *L) {
     lua_rawset(L, -3);
     lua_pop(L, 1);
   }
-  lua_pushnil(L);
-  lua_pushcclosure(L, async_call, 3);
-  lua_pushvalue(L, -1);
-  lua_setupvalue(L, -2, 3);  /* coroutine objects keep the async function,
-                                and so its name for "never awaited" */
+  lua_settop(L, 1);
+  lua_pushcclosure(L, async_call, 1);
   return 1;
 }
 
-/* [coro at idx] -> [fn, args...] in its place; returns nargs.  Marks it
-** running.  Raises if it was already awaited. */
+/* [] -> [body, args...] : unpacks the coroutine object at idx; returns
+** nargs.  Marks it running.  Raises if it was already awaited. */
 int aiolua__coro_unpack(lua_State *L, int idx) {
   coro_t *c = lua_touserdata(L, idx);
   if (c->state != CORO_CREATED)
@@ -107,11 +114,7 @@ int aiolua__coro_unpack(lua_State *L, int idx) {
   c->state = CORO_RUNNING;
   set_started(L, idx);
   luaL_checkstack(L, c->nargs + 2, "too many arguments");
-  lua_getiuservalue(L, idx, 1);          /* the async function closure */
-  lua_getupvalue(L, -1, 1);              /* its body */
-  lua_remove(L, -2);
-  for (int i = 1; i <= c->nargs; i++) lua_getiuservalue(L, idx, i + 1);
-  lua_remove(L, idx);
+  for (int i = 1; i <= c->nargs + 1; i++) lua_getiuservalue(L, idx, i);
   return c->nargs;
 }
 
@@ -229,8 +232,7 @@ int aiolua__await(lua_State *L) {
       if (mt == rt->mt_coro || mt == rt->mt_coro_started) {
         check_in_task(L);
         lua_settop(L, 1);
-        lua_pushvalue(L, 1);
-        int nargs = aiolua__coro_unpack(L, 2);  /* stack: coro, fn, args... */
+        int nargs = aiolua__coro_unpack(L, 1);  /* stack: coro, fn, args... */
         lua_callk(L, nargs, LUA_MULTRET, 0, coro_k);
         return coro_k(L, LUA_OK, 0);
       }
@@ -258,22 +260,26 @@ int aiolua__await(lua_State *L) {
 
 /* ---- coroutine object methods ----------------------------------------- */
 
+/* [] -> [name] : the name given to asyncio.async, or where the body is. */
 static void push_coro_name(lua_State *L, int idx) {
-  lua_getiuservalue(L, idx, 1);          /* stack: closure */
-  lua_getupvalue(L, -1, 2);              /* stack: closure, name */
-  if (!lua_isstring(L, -1)) {
+  lua_getfield(L, LUA_REGISTRYINDEX, "aiolua.asyncnames");
+  lua_getiuservalue(L, idx, 1);          /* stack: names, body */
+  lua_pushvalue(L, -1);
+  if (lua_rawget(L, -3) != LUA_TSTRING) {  /* stack: names, body, name */
     lua_pop(L, 1);
-    lua_getupvalue(L, -1, 1);            /* stack: closure, body */
     lua_Debug ar;
-    lua_getinfo(L, ">S", &ar);           /* stack: closure */
+    lua_getinfo(L, ">S", &ar);           /* stack: names */
     lua_pushfstring(L, "function <%s:%d>", ar.short_src, ar.linedefined);
+  } else {
+    lua_remove(L, -2);
   }
   lua_remove(L, -2);
 }
 
 static coro_t *checkcoro(lua_State *L, int idx) {
-  if (!aiolua__iscoro(L, idx)) luaL_typeerror(L, idx, "coroutine");
-  return lua_touserdata(L, idx);
+  coro_t *c = tocoro(L, idx);
+  if (c == NULL) luaL_typeerror(L, idx, "coroutine");
+  return c;
 }
 
 static int coro_tostring(lua_State *L) {

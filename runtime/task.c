@@ -97,10 +97,10 @@ int aiolua__task_entry(lua_State *L) {
 aiolua_task_t *aiolua__task_new(lua_State *L, int nargs) {
   aiolua_runtime_t *rt = aiolua__rt(L);
   int base = lua_gettop(L) - nargs;  /* index of fn */
+  int coro = 0;
   if (aiolua__iscoro(L, base)) {
     if (nargs > 0) luaL_error(L, "create_task: a coroutine takes no arguments");
-    lua_settop(L, base);
-    nargs = aiolua__coro_unpack(L, base);  /* replaces it by fn, args... */
+    coro = 1;
   } else if (aiolua_tofuture(L, base) &&
              ((aiolua_future_t *)lua_touserdata(L, base))->kind == KIND_SLEEP) {
     /* sleep() is a coroutine in Python: a task may run it */
@@ -120,17 +120,21 @@ aiolua_task_t *aiolua__task_new(lua_State *L, int nargs) {
     aiolua_error(L, "TypeError", "a coroutine was expected, got %s",
                  aiolua_tofuture(L, base) ? "Future" : luaL_typename(L, base));
   }
-  lua_State *co = lua_newthread(L);      /* stack: fn, args..., co */
-  lua_insert(L, base);                   /* stack: co, fn, args... */
-  aiolua__mark_task_thread(co);
-  lua_pushcfunction(co, aiolua__task_entry);
-  lua_xmove(L, co, nargs + 1);           /* stack: co */
   aiolua_task_t *t = (aiolua_task_t *)aiolua__future_new(
       L, KIND_TASK, sizeof(aiolua_task_t), TASK_NUV);
-  t->co = co;
-  t->id = ++rt->task_seq;
-  lua_insert(L, -2);                     /* stack: task, co */
+  lua_State *co = t->co = lua_newthread(L);  /* stack: fn, args.., task, co */
   lua_setiuservalue(L, -2, UV_THREAD);
+  aiolua__mark_task_thread(co);
+  lua_pushcfunction(co, aiolua__task_entry);
+  if (coro) {                            /* stack: coro, task */
+    nargs = aiolua__coro_unpack(L, base);  /* stack: coro, task, fn, args.. */
+    lua_xmove(L, co, nargs + 1);
+    lua_replace(L, base);                /* stack: task */
+  } else {
+    lua_rotate(L, base, 1);              /* stack: task, fn, args... */
+    lua_xmove(L, co, nargs + 1);         /* stack: task */
+  }
+  t->id = ++rt->task_seq;
   lua_rawgeti(L, LUA_REGISTRYINDEX, rt->tasks_ref);
   lua_pushvalue(L, -2);
   t->ref = slot_alloc(rt);
@@ -174,10 +178,11 @@ static void push_chained_traceback(lua_State *L, int tidx, aiolua_task_t *t,
 static void finish(aiolua_runtime_t *rt, aiolua_task_t *t, int status,
                    int nres) {
   lua_State *L = rt->L, *co = t->co;
-  luaL_checkstack(L, nres + 4, "too many results");
-  aiolua__pushtask(L, t);
-  int tidx = lua_gettop(L);
-  lua_pushvalue(L, tidx);                    /* stack: task, task */
+  luaL_checkstack(L, nres + 5, "too many results");
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->tasks_ref);
+  int tt = lua_gettop(L), tidx = tt + 1;
+  lua_rawgeti(L, tt, t->ref);                /* stack: tasks, task */
+  lua_pushvalue(L, tidx);                    /* stack: tasks, task, task */
   int closed = 0;                            /* unwound by the task entry? */
   if (status == LUA_OK && nres == 2 &&
       lua_touserdata(co, -2) == FAIL_MARKER) {
@@ -213,16 +218,15 @@ static void finish(aiolua_runtime_t *rt, aiolua_task_t *t, int status,
 #endif
     }
   }
-  lua_pushnil(L);                            /* stack: task */
+  lua_pushnil(L);                            /* stack: tasks, task */
   lua_setiuservalue(L, tidx, UV_THREAD);     /* drop the thread */
   t->co = NULL;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->tasks_ref);
   lua_pushnil(L);
-  lua_rawseti(L, -2, t->ref);
+  lua_rawseti(L, tt, t->ref);                /* unanchor */
   slot_release(rt, t->ref);
   t->ref = LUA_NOREF;
   rt->ntasks--;
-  lua_settop(L, tidx - 1);
+  lua_settop(L, tt - 1);
   if (rt->running && (t == rt->main || rt->ntasks == 0)) uv_stop(rt->loop);
 }
 
