@@ -155,6 +155,12 @@ static void schedule_waiters(lua_State *L, int idx, aiolua_future_t *f) {
     f->waiter = NULL;
   }
   if (!(f->flags & FUT_HASCB)) return;
+  if (f->flags & FUT_CWONLY) {           /* it stays in UV_CBS till it runs */
+    f->flags &= ~(FUT_HASCB | FUT_CWONLY);
+    lua_pushvalue(L, idx);
+    aiolua__rq_push_cw1(L);
+    return;
+  }
   int list = f->flags & FUT_CBLIST;
   f->flags &= ~(FUT_HASCB | FUT_CBLIST);
   lua_getiuservalue(L, idx, UV_CBS);      /* take ownership of the list */
@@ -253,6 +259,7 @@ static void cbs_add(lua_State *L, int fidx, aiolua_future_t *f) {
     return;
   }
   if (!(f->flags & FUT_CBLIST)) {
+    f->flags &= ~FUT_CWONLY;
     lua_createtable(L, 4, 0);            /* stack: v, list */
     lua_getiuservalue(L, fidx, UV_CBS);
     lua_rawseti(L, -2, 1);
@@ -476,7 +483,9 @@ void aiolua__future_add_callback(lua_State *L, int fidx, aiolua_future_t *f) {
     aiolua__sleep_arm(L, (aiolua_sleep_t *)f);
     lua_pop(L, 1);
   }
+  int only = !(f->flags & FUT_HASCB) && lua_type(L, -1) == LUA_TUSERDATA;
   cbs_add(L, fidx, f);
+  if (only) f->flags |= FUT_CWONLY;     /* a C waiter, alone (gather's) */
 }
 
 static int l_add_done_callback(lua_State *L) {

@@ -29,6 +29,7 @@ enum { KIND_FUTURE, KIND_TASK, KIND_SLEEP };
 #define FUT_CBLIST 0x20    /* UV_CBS is a list, not a single waiter */
 #define FUT_MARK 0x40      /* scratch mark (gather's duplicate check) */
 #define FUT_SHARED 0x80    /* the shared sleep(0): never changes state */
+#define FUT_CWONLY 0x100   /* UV_CBS is one C waiter and nothing else */
 
 /* Uservalue slots of future and task userdata. */
 #define UV_RESULT 1 /* nil, the single result, a table of results, or error */
@@ -51,7 +52,8 @@ typedef struct aiolua_timer {
 
 struct aiolua_future {
   aiolua_runtime_t *rt;
-  uint8_t kind, state, flags;
+  uint8_t kind, state;
+  uint16_t flags;
   int nres;               /* number of results when DONE */
   aiolua_task_t *waiter;  /* the first task awaiting it (fast path) */
   int anchor;             /* registry ref while anchored */
@@ -85,7 +87,7 @@ typedef struct aiolua_cwaiter {
 } aiolua_cwaiter_t;
 
 /* Ready queue entries. */
-enum { RQ_TASK, RQ_CALL, RQ_CB, RQ_CW, RQ_C };
+enum { RQ_TASK, RQ_CALL, RQ_CB, RQ_CW, RQ_CW1, RQ_C };
 typedef struct rq_entry {
   uint8_t kind;
   void *p;      /* task, or C function data */
@@ -148,6 +150,7 @@ void aiolua__rq_push_c(aiolua_runtime_t *rt,
 void aiolua__rq_push_call(lua_State *L, int nargs); /* [fn, args] -> [] */
 void aiolua__rq_push_cb(lua_State *L);  /* [fn, arg] -> [] */
 void aiolua__rq_push_cw(lua_State *L);  /* [cwaiter, fut] -> [] */
+void aiolua__rq_push_cw1(lua_State *L); /* [fut] -> [] */
 aiolua_cwaiter_t *aiolua__new_cwaiter(lua_State *L, size_t size, int nuv);
 int aiolua__rq_run(aiolua_runtime_t *rt);
 int aiolua__loop_run(aiolua_runtime_t *rt, aiolua_task_t *until);

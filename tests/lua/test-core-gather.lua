@@ -199,6 +199,33 @@ t.test("a gather that raises changes nothing in its futures", function()
   t.same_as(g:await(), { 5, 5, 7, n = 3 })
 end)
 
+t.test("a future in two gathers and with a callback wakes each, in order", function()
+  local f = asyncio.Future()
+  local g1 = gather(f)                   -- gather's waiter, alone at first
+  f:add_done_callback(function(x) log("cb " .. x:result()) end)
+  local g2 = gather(f, f)
+  g1:add_done_callback(function() log("g1") end)
+  g2:add_done_callback(function() log("g2") end)
+  create_task(function() yield(); f:set_result(7) end)
+  t.same_as(g2:await(), { 7, 7, n = 2 })
+  t.same_as(g1:result(), { 7, n = 1 })
+  t.same_as(t.events(), { "cb 7", "g1", "g2" })
+end)
+
+t.test("a gather no one holds still completes after a full collection", function()
+  local seen
+  do
+    local f = asyncio.Future()
+    gather(f):add_done_callback(function(g) seen = g:result() end)
+    f:set_result(3)                      -- its waiter is queued, f unheld
+  end
+  collectgarbage()
+  collectgarbage()
+  yield()
+  yield()
+  t.same_as(seen, { 3, n = 1 })
+end)
+
 t.test("a big gather", function()
   local aws = {}
   for i = 1, 2000 do aws[i] = w(i, 0) end
