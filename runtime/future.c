@@ -49,20 +49,24 @@ aiolua_future_t *aiolua__future_new(lua_State *L, int kind, size_t size,
   f->rt = rt;
   f->kind = (uint8_t)kind;
   f->anchor = LUA_NOREF;
+  f->magic = FUT_MAGIC;
   lua_rawgeti(L, LUA_REGISTRYINDEX,
               kind == KIND_TASK ? rt->mt_task_ref : rt->mt_future_ref);
   lua_setmetatable(L, -2);
   return f;
 }
 
+/* A future is a full userdata of one of three sizes with FUT_MAGIC and
+** this runtime in its record: cheaper than fetching its metatable, and no
+** other userdata can pass (a light userdata has length 0). */
 aiolua_future_t *aiolua_tofuture(lua_State *L, int idx) {
-  if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx))
+  aiolua_future_t *f = lua_touserdata(L, idx);
+  if (f == NULL) return NULL;
+  size_t len = lua_rawlen(L, idx);
+  if (len != sizeof(aiolua_future_t) && len != sizeof(aiolua_task_t) &&
+      len != sizeof(aiolua_sleep_t))
     return NULL;
-  aiolua_runtime_t *rt = aiolua__rt(L);
-  const void *mt = lua_topointer(L, -1);
-  lua_pop(L, 1);
-  return (mt == rt->mt_future || mt == rt->mt_task || mt == rt->mt_future_gc ||
-          mt == rt->mt_task_gc) ? lua_touserdata(L, idx) : NULL;
+  return f->magic == FUT_MAGIC && f->rt == aiolua__rt(L) ? f : NULL;
 }
 
 aiolua_future_t *aiolua__checkfuture(lua_State *L, int idx) {

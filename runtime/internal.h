@@ -20,6 +20,8 @@ enum { FUT_PENDING, FUT_DONE, FUT_FAILED, FUT_CANCELLED };
 /* Future kinds: plain, task, sleep (a timer armed when first awaited). */
 enum { KIND_FUTURE, KIND_TASK, KIND_SLEEP };
 
+#define FUT_MAGIC 0x46757455u  /* "UtuF" */
+
 /* Future flags. */
 #define FUT_RETRIEVED 0x01 /* its exception was seen by someone */
 #define FUT_HASCB 0x02     /* uservalue UV_CBS holds extra waiters */
@@ -57,6 +59,8 @@ struct aiolua_future {
   int nres;               /* number of results when DONE */
   aiolua_task_t *waiter;  /* the first task awaiting it (fast path) */
   int anchor;             /* registry ref while anchored */
+  uint32_t magic;         /* FUT_MAGIC: tells a future without its
+                             metatable (aiolua_tofuture) */
   aiolua_cancel_cb cancel_cb;
   void *cancel_data;
 };
