@@ -49,7 +49,6 @@ static int l_sleep(lua_State *L) {
   aiolua_sleep_t *s = (aiolua_sleep_t *)aiolua__future_new(
       L, KIND_SLEEP, sizeof(aiolua_sleep_t), FUTURE_NUV);
   s->delay = delay;
-  s->timer.idx = -1;
   s->fut.nres = n;
   if (n == 1) {
     lua_pushvalue(L, 2);
@@ -146,7 +145,6 @@ static handle_t *new_handle(lua_State *L, int first) {
   handle_t *h = lua_newuserdatauv(L, sizeof *h, 1);
   memset(h, 0, sizeof *h);
   h->rt = aiolua__rt(L);
-  h->timer.idx = -1;
   h->anchor = LUA_NOREF;
   luaL_setmetatable(L, HANDLE_MT);
   lua_createtable(L, n + 1, 1);
@@ -396,7 +394,6 @@ int luaopen_aiolua_asyncio(lua_State *L) {
   /* sleep(0) with no result: one shared sleep future that only yields */
   aiolua_sleep_t *s = (aiolua_sleep_t *)aiolua__future_new(
       L, KIND_SLEEP, sizeof(aiolua_sleep_t), FUTURE_NUV);
-  s->timer.idx = -1;
   s->fut.flags |= FUT_SHARED;
   lua_pushcclosure(L, l_sleep, 1);
   lua_setfield(L, -2, "sleep");

@@ -44,11 +44,14 @@ enum { KIND_FUTURE, KIND_TASK, KIND_SLEEP };
 typedef struct aiolua_task aiolua_task_t;
 typedef struct aiolua_alloc aiolua_alloc_t;
 
-/* A timer in the runtime's heap; embedded in what owns it. */
+/* A timer; embedded in what owns it (timer.c keeps it in the list of
+** its duration). */
+typedef struct aiolua_tlist aiolua_tlist_t;
 typedef struct aiolua_timer {
-  uint64_t when; /* loop time, ms */
-  uint64_t seq;  /* insertion order, for FIFO among equal deadlines */
-  int idx;       /* position in the heap, -1 when not in it */
+  uint64_t when;                     /* loop time, ms */
+  uint64_t seq;                      /* start order: FIFO among equal deadlines */
+  struct aiolua_timer *prev, *next;  /* in its list */
+  aiolua_tlist_t *list;              /* NULL when not started */
   void (*fire)(aiolua_runtime_t *rt, struct aiolua_timer *t);
 } aiolua_timer_t;
 
@@ -108,9 +111,12 @@ struct aiolua_runtime {
   rq_entry_t *rq;
   size_t rq_head, rq_len, rq_cap;
   uv_idle_t idle;   /* active while the ready queue is not empty */
-  /* timers: a binary min-heap with one uv timer for the earliest */
-  aiolua_timer_t **heap;
+  /* timers: a list per duration, a min-heap of the lists, a hash table
+     from duration to list, one uv timer for the earliest deadline */
+  aiolua_tlist_t **heap;
   int nheap, heap_cap;
+  aiolua_tlist_t **tmap;
+  size_t tmap_cap, tmap_len;
   uint64_t timer_seq;
   int in_sweep;
   uv_timer_t uvtimer;
@@ -131,8 +137,6 @@ struct aiolua_runtime {
   int mt_coro_started_ref;               /* coroutine objects once started */
   int mt_cwaiter_ref;                    /* C waiters */
   const void *mt_coro_started;
-  int threads_ref;       /* registry: pool of finished threads for reuse */
-  int nthreads;
   /* run state */
   int running;           /* inside aiolua_run / run_until_complete */
   aiolua_task_t *main;   /* the main task of the innermost run */
@@ -161,10 +165,12 @@ int aiolua__loop_run(aiolua_runtime_t *rt, aiolua_task_t *until);
 void aiolua__sched_init(aiolua_runtime_t *rt);
 void aiolua__sched_close(aiolua_runtime_t *rt);
 
-/* timer.c: the heap */
+/* timer.c */
 void aiolua__timer_start(aiolua_runtime_t *rt, aiolua_timer_t *t, uint64_t ms);
 void aiolua__timer_stop(aiolua_runtime_t *rt, aiolua_timer_t *t);
+int aiolua__timer_next(const aiolua_runtime_t *rt, uint64_t *when);
 void aiolua__timer_init(aiolua_runtime_t *rt);
+void aiolua__timer_clear(aiolua_runtime_t *rt);
 void aiolua__timer_close(aiolua_runtime_t *rt);
 uint64_t aiolua__ms(double seconds);
 

@@ -367,7 +367,7 @@ void aiolua_runtime_free(aiolua_runtime_t *rt) {
     if (lua_pcall(rt->L, 1, 0, 0) != LUA_OK) lua_pop(rt->L, 1);
   }
   rt->closing = 1;
-  rt->nheap = 0;                         /* the heap points into Lua memory */
+  aiolua__timer_clear(rt);               /* timers live in Lua memory */
   rt->rq_len = 0;
   lua_close(rt->L);                      /* bindings' __gc close handles */
   rt->L = NULL;

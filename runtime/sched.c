@@ -197,9 +197,10 @@ static void run_cb(lua_State *L, aiolua_runtime_t *rt) {
 ** many ran.  Must run in protected mode. */
 /* 1 if the earliest timer is due. */
 static int timer_due(aiolua_runtime_t *rt) {
-  if (rt->nheap == 0) return 0;
+  uint64_t when;
+  if (!aiolua__timer_next(rt, &when)) return 0;
   uv_update_time(rt->loop);
-  return rt->heap[0]->when <= uv_now(rt->loop);
+  return when <= uv_now(rt->loop);
 }
 
 int aiolua__rq_run(aiolua_runtime_t *rt) {

@@ -1,59 +1,139 @@
 /*
-** timer.c -- the runtime's timers: a binary min-heap of aiolua_timer_t
-** ordered by (deadline, insertion order), driven by one uv_timer_t armed
-** for the earliest deadline.  A heap entry costs one pointer, so 100,000
-** sleeping tasks cost 100,000 pointers, not 100,000 uv handles.
+** timer.c -- the runtime's timers, driven by one uv_timer_t armed for the
+** earliest deadline.  As Node.js does, timers are kept in one FIFO list
+** per duration: a timer started later with the same duration is due later
+** (the loop's clock never goes back), so a list is sorted by itself and a
+** start or a stop is O(1).  A small binary min-heap orders the lists by
+** their first deadline, and a hash table finds the list of a duration.
+** 100,000 sleep(1) calls make one list and touch no timer but their own,
+** where a heap of timers paid a cache miss per level on every removal.
+** Ties between lists go by start order (seq), so timers fire in the order
+** CPython's heap gives: by deadline, then first started first.
 ** Design note: fire() callbacks run from the uv timer callback; they only
-** settle futures or queue work (never run Lua), so removal during the
-** sweep is safe: the sweep re-reads the heap top each time.
+** settle futures or queue work (never run Lua), so a stop during the
+** sweep is safe: the sweep re-reads the earliest list each time.
 */
 #include <math.h>
 #include <stdlib.h>
 #include "internal.h"
 
-static int before(const aiolua_timer_t *a, const aiolua_timer_t *b) {
-  return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+/* The timers of one duration, in start order. */
+struct aiolua_tlist {
+  uint64_t ms;
+  aiolua_timer_t *head, *tail;
+  int hidx;                     /* position in the heap */
+};
+
+/* ---- the heap of lists, by (first deadline, start order) ------------- */
+
+static int before(const aiolua_tlist_t *a, const aiolua_tlist_t *b) {
+  const aiolua_timer_t *x = a->head, *y = b->head;
+  return x->when < y->when || (x->when == y->when && x->seq < y->seq);
 }
 
-static void place(aiolua_runtime_t *rt, aiolua_timer_t *t, int i) {
-  rt->heap[i] = t;
-  t->idx = i;
+static void place(aiolua_runtime_t *rt, aiolua_tlist_t *l, int i) {
+  rt->heap[i] = l;
+  l->hidx = i;
 }
 
 static void sift_up(aiolua_runtime_t *rt, int i) {
-  aiolua_timer_t *t = rt->heap[i];
+  aiolua_tlist_t *l = rt->heap[i];
   while (i > 0) {
     int parent = (i - 1) / 2;
-    if (!before(t, rt->heap[parent])) break;
+    if (!before(l, rt->heap[parent])) break;
     place(rt, rt->heap[parent], i);
     i = parent;
   }
-  place(rt, t, i);
+  place(rt, l, i);
 }
 
 static void sift_down(aiolua_runtime_t *rt, int i) {
-  aiolua_timer_t *t = rt->heap[i];
+  aiolua_tlist_t *l = rt->heap[i];
   for (;;) {
     int c = 2 * i + 1;
     if (c >= rt->nheap) break;
     if (c + 1 < rt->nheap && before(rt->heap[c + 1], rt->heap[c])) c++;
-    if (!before(rt->heap[c], t)) break;
+    if (!before(rt->heap[c], l)) break;
     place(rt, rt->heap[c], i);
     i = c;
   }
-  place(rt, t, i);
+  place(rt, l, i);
 }
 
-/* Arms the uv timer for the heap's top, or stops it when the heap is empty. */
-static void rearm(aiolua_runtime_t *rt);
+static void heap_remove(aiolua_runtime_t *rt, aiolua_tlist_t *l) {
+  int i = l->hidx;
+  aiolua_tlist_t *last = rt->heap[--rt->nheap];
+  if (i != rt->nheap) {
+    place(rt, last, i);
+    sift_up(rt, i);
+    sift_down(rt, last->hidx);
+  }
+}
 
+/* ---- duration -> list: open addressing, linear probing --------------- */
+
+static size_t slot_of(const aiolua_runtime_t *rt, uint64_t ms) {
+  return (size_t)((ms * 0x9E3779B97F4A7C15u) >> 32) & (rt->tmap_cap - 1);
+}
+
+static aiolua_tlist_t *map_get(const aiolua_runtime_t *rt, uint64_t ms) {
+  if (rt->tmap_cap == 0) return NULL;
+  for (size_t i = slot_of(rt, ms);; i = (i + 1) & (rt->tmap_cap - 1)) {
+    aiolua_tlist_t *l = rt->tmap[i];
+    if (l == NULL || l->ms == ms) return l;
+  }
+}
+
+static void map_insert(aiolua_runtime_t *rt, aiolua_tlist_t *l) {
+  size_t i = slot_of(rt, l->ms);
+  while (rt->tmap[i]) i = (i + 1) & (rt->tmap_cap - 1);
+  rt->tmap[i] = l;
+  rt->tmap_len++;
+}
+
+/* Makes room for one more list (load at most 1/2).  0 on OOM. */
+static int map_reserve(aiolua_runtime_t *rt) {
+  if (2 * (rt->tmap_len + 1) <= rt->tmap_cap) return 1;
+  size_t cap = rt->tmap_cap ? rt->tmap_cap * 2 : 16;
+  aiolua_tlist_t **old = rt->tmap, **m = calloc(cap, sizeof *m);
+  if (m == NULL) return 0;
+  size_t oldcap = rt->tmap_cap;
+  rt->tmap = m;
+  rt->tmap_cap = cap;
+  rt->tmap_len = 0;
+  for (size_t i = 0; i < oldcap; i++)
+    if (old[i]) map_insert(rt, old[i]);
+  free(old);
+  return 1;
+}
+
+/* Removes l, shifting back the entries of its probe run. */
+static void map_remove(aiolua_runtime_t *rt, aiolua_tlist_t *l) {
+  size_t mask = rt->tmap_cap - 1, i = slot_of(rt, l->ms);
+  while (rt->tmap[i] != l) i = (i + 1) & mask;
+  for (size_t j = (i + 1) & mask; rt->tmap[j]; j = (j + 1) & mask) {
+    size_t home = slot_of(rt, rt->tmap[j]->ms);
+    /* move j back to i unless its home lies cyclically in (i, j] */
+    if (((j - home) & mask) >= ((j - i) & mask)) {
+      rt->tmap[i] = rt->tmap[j];
+      i = j;
+    }
+  }
+  rt->tmap[i] = NULL;
+  rt->tmap_len--;
+}
+
+/* ---- the uv timer ------------------------------------------------------ */
+
+/* Arms the uv timer for the earliest deadline, or stops it. */
+static void rearm(aiolua_runtime_t *rt);
 
 static void uvtimer_cb(uv_timer_t *h) {
   aiolua_runtime_t *rt = h->data;
   uint64_t now = uv_now(rt->loop);
   rt->in_sweep = 1;
-  while (rt->nheap > 0 && rt->heap[0]->when <= now) {
-    aiolua_timer_t *t = rt->heap[0];
+  while (rt->nheap > 0 && rt->heap[0]->head->when <= now) {
+    aiolua_timer_t *t = rt->heap[0]->head;
     aiolua__timer_stop(rt, t);
     t->fire(rt, t);
   }
@@ -66,7 +146,7 @@ static void rearm(aiolua_runtime_t *rt) {
     uv_timer_stop(&rt->uvtimer);
     return;
   }
-  uint64_t now = uv_now(rt->loop), when = rt->heap[0]->when;
+  uint64_t now = uv_now(rt->loop), when = rt->heap[0]->head->when;
   uv_timer_start(&rt->uvtimer, uvtimer_cb, when > now ? when - now : 0, 0);
 }
 
@@ -76,43 +156,86 @@ uint64_t aiolua__ms(double seconds) {
   return (uint64_t)ceil(seconds * 1000.0);
 }
 
-/* Starts t to fire `ms` milliseconds from now. */
+/* Starts t to fire `ms` milliseconds from now (again, if it ran). */
 void aiolua__timer_start(aiolua_runtime_t *rt, aiolua_timer_t *t, uint64_t ms) {
-  if (rt->nheap == rt->heap_cap) {
-    int cap = rt->heap_cap ? rt->heap_cap * 2 : 64;
-    aiolua_timer_t **h = realloc(rt->heap, cap * sizeof *h);
-    if (h == NULL) abort();  /* XXX: no way to report OOM from here */
-    rt->heap = h;
-    rt->heap_cap = cap;
-  }
+  aiolua__timer_stop(rt, t);
   uv_update_time(rt->loop);  /* deadlines count from now, not from the
                                 start of this loop iteration */
   t->when = uv_now(rt->loop) + ms;
   t->seq = rt->timer_seq++;
-  place(rt, t, rt->nheap++);
-  sift_up(rt, t->idx);
-  if (t->idx == 0) rearm(rt);
+  t->next = NULL;
+  aiolua_tlist_t *l = map_get(rt, ms);
+  if (l) {                                /* due after every timer in l */
+    t->prev = l->tail;
+    l->tail->next = t;
+    l->tail = t;
+    t->list = l;
+    return;
+  }
+  if (rt->nheap == rt->heap_cap) {
+    int cap = rt->heap_cap ? rt->heap_cap * 2 : 16;
+    aiolua_tlist_t **h = realloc(rt->heap, cap * sizeof *h);
+    if (h == NULL) abort();  /* XXX: no way to report OOM from here */
+    rt->heap = h;
+    rt->heap_cap = cap;
+  }
+  l = malloc(sizeof *l);
+  if (l == NULL || !map_reserve(rt)) abort();  /* XXX: as above */
+  l->ms = ms;
+  l->head = l->tail = t;
+  t->prev = NULL;
+  t->list = l;
+  map_insert(rt, l);
+  place(rt, l, rt->nheap++);
+  sift_up(rt, l->hidx);
+  if (l->hidx == 0) rearm(rt);
 }
 
-/* Removes t from the heap if it is there.  Idempotent. */
+/* Removes t from its list if it is started.  Idempotent. */
 void aiolua__timer_stop(aiolua_runtime_t *rt, aiolua_timer_t *t) {
-  int i = t->idx;
-  if (i < 0) return;
-  t->idx = -1;
-  aiolua_timer_t *last = rt->heap[--rt->nheap];
-  if (i != rt->nheap) {
-    place(rt, last, i);
-    sift_up(rt, i);
-    sift_down(rt, last->idx);
+  aiolua_tlist_t *l = t->list;
+  if (l == NULL) return;
+  t->list = NULL;
+  int first = l->head == t, was_top = l->hidx == 0;
+  if (t->prev) t->prev->next = t->next; else l->head = t->next;
+  if (t->next) t->next->prev = t->prev; else l->tail = t->prev;
+  if (!first) return;                     /* l's deadline did not move */
+  if (l->head == NULL) {
+    heap_remove(rt, l);
+    map_remove(rt, l);
+    free(l);
+  } else {
+    sift_down(rt, l->hidx);
   }
   /* A stale uv timer would keep the loop alive until a deadline that no
      longer exists. */
-  if (i == 0 && !rt->in_sweep) rearm(rt);
+  if (was_top && !rt->in_sweep) rearm(rt);
+}
+
+/* 1 and the earliest deadline in *when, or 0 if no timer is started. */
+int aiolua__timer_next(const aiolua_runtime_t *rt, uint64_t *when) {
+  if (rt->nheap == 0) return 0;
+  *when = rt->heap[0]->head->when;
+  return 1;
 }
 
 void aiolua__timer_init(aiolua_runtime_t *rt) {
   uv_timer_init(rt->loop, &rt->uvtimer);
   rt->uvtimer.data = rt;
+}
+
+/* Forgets every started timer (marks it stopped) and frees the lists: the
+** timers live in Lua memory, so this runs while the Lua state is open. */
+void aiolua__timer_clear(aiolua_runtime_t *rt) {
+  for (int i = 0; i < rt->nheap; i++) {
+    for (aiolua_timer_t *t = rt->heap[i]->head; t; t = t->next) t->list = NULL;
+    free(rt->heap[i]);
+  }
+  rt->nheap = 0;
+  free(rt->tmap);
+  rt->tmap = NULL;
+  rt->tmap_cap = rt->tmap_len = 0;
+  uv_timer_stop(&rt->uvtimer);
 }
 
 void aiolua__timer_close(aiolua_runtime_t *rt) {
