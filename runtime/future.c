@@ -18,7 +18,7 @@
 static void push_anchored(lua_State *L, aiolua_future_t *f) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, f->rt->anchors_ref);
   lua_rawgeti(L, -1, f->anchor);
-  lua_remove(L, -2);
+  lua_replace(L, -2);
 }
 
 void aiolua__future_anchor(lua_State *L, aiolua_future_t *f, int idx) {
@@ -26,7 +26,8 @@ void aiolua__future_anchor(lua_State *L, aiolua_future_t *f, int idx) {
   idx = lua_absindex(L, idx);
   lua_rawgeti(L, LUA_REGISTRYINDEX, f->rt->anchors_ref);
   lua_pushvalue(L, idx);
-  f->anchor = luaL_ref(L, -2);
+  f->anchor = aiolua__slot_alloc(&f->rt->anchor_slots);
+  lua_rawseti(L, -2, f->anchor);
   lua_pop(L, 1);
   f->flags |= FUT_ANCHORED;
 }
@@ -34,8 +35,10 @@ void aiolua__future_anchor(lua_State *L, aiolua_future_t *f, int idx) {
 void aiolua__future_unanchor(lua_State *L, aiolua_future_t *f) {
   if (!(f->flags & FUT_ANCHORED)) return;
   lua_rawgeti(L, LUA_REGISTRYINDEX, f->rt->anchors_ref);
-  luaL_unref(L, -1, f->anchor);
+  lua_pushnil(L);
+  lua_rawseti(L, -2, f->anchor);
   lua_pop(L, 1);
+  aiolua__slot_release(&f->rt->anchor_slots, f->anchor);
   f->anchor = LUA_NOREF;
   f->flags &= ~FUT_ANCHORED;
 }

@@ -42,6 +42,14 @@ enum { KIND_FUTURE, KIND_TASK, KIND_SLEEP };
 #define TASK_NUV 4
 
 typedef struct aiolua_task aiolua_task_t;
+
+/* Integer keys of a Lua table managed from C: a stack of free ones, much
+** cheaper than luaL_ref's free list kept in a large table (which costs a
+** border search per call). */
+typedef struct aiolua_slots {
+  int *free;
+  int nfree, cap, top;
+} aiolua_slots_t;
 typedef struct aiolua_alloc aiolua_alloc_t;
 
 /* A timer; embedded in what owns it (timer.c keeps it in the list of
@@ -125,9 +133,9 @@ struct aiolua_runtime {
   unsigned task_seq;
   int ntasks;            /* alive (not done) tasks */
   int tasks_ref;         /* registry: alive tasks, by slot */
-  int *free_slots;       /* free slots of the task table, a stack */
-  int nfree, free_cap, slot_top;
+  aiolua_slots_t task_slots;
   int anchors_ref;       /* registry: table of anchored futures */
+  aiolua_slots_t anchor_slots;
   int cbs_ref;           /* registry: table of packed callbacks */
   int cbq_ref;           /* registry: fn, arg pairs of RQ_CB entries */
   lua_Integer cbq_head, cbq_tail;
@@ -146,6 +154,8 @@ struct aiolua_runtime {
 };
 
 /* runtime.c */
+int aiolua__slot_alloc(aiolua_slots_t *s);
+void aiolua__slot_release(aiolua_slots_t *s, int slot);
 aiolua_runtime_t *aiolua__rt(lua_State *L);
 void aiolua__mark_task_thread(lua_State *co);
 int aiolua__run_main(lua_State *L, int nargs, int keep_tasks);

@@ -160,6 +160,21 @@ static int init_protected(lua_State *L) {
   return 0;
 }
 
+int aiolua__slot_alloc(aiolua_slots_t *s) {
+  return s->nfree > 0 ? s->free[--s->nfree] : ++s->top;
+}
+
+void aiolua__slot_release(aiolua_slots_t *s, int slot) {
+  if (s->nfree == s->cap) {
+    int cap = s->cap ? s->cap * 2 : 256;
+    int *a = realloc(s->free, (size_t)cap * sizeof *a);
+    if (a == NULL) return;               /* the slot is lost, not reused */
+    s->free = a;
+    s->cap = cap;
+  }
+  s->free[s->nfree++] = slot;
+}
+
 aiolua_runtime_t *aiolua_runtime_new(uv_loop_t *loop, int flags) {
   aiolua_runtime_t *rt = calloc(1, sizeof *rt);
   if (rt == NULL) return NULL;
@@ -372,7 +387,8 @@ void aiolua_runtime_free(aiolua_runtime_t *rt) {
   lua_close(rt->L);                      /* bindings' __gc close handles */
   rt->L = NULL;
   aiolua__alloc_free(rt->alloc);
-  free(rt->free_slots);
+  free(rt->task_slots.free);
+  free(rt->anchor_slots.free);
   aiolua__sched_close(rt);
   aiolua__timer_close(rt);
   if (rt->loop == &rt->own_loop) {

@@ -27,23 +27,6 @@ static aiolua_task_t *checktask(lua_State *L, int idx) {
   return t;
 }
 
-/* Slots of the task table: a stack of free ones in C, cheaper than
-** luaL_ref's free list kept in the table itself. */
-static int slot_alloc(aiolua_runtime_t *rt) {
-  return rt->nfree > 0 ? rt->free_slots[--rt->nfree] : ++rt->slot_top;
-}
-
-static void slot_release(aiolua_runtime_t *rt, int slot) {
-  if (rt->nfree == rt->free_cap) {
-    int cap = rt->free_cap ? rt->free_cap * 2 : 256;
-    int *a = realloc(rt->free_slots, (size_t)cap * sizeof *a);
-    if (a == NULL) return;               /* the slot is lost, not reused */
-    rt->free_slots = a;
-    rt->free_cap = cap;
-  }
-  rt->free_slots[rt->nfree++] = slot;
-}
-
 /* Pushes the userdata of an alive task. */
 void aiolua__pushtask(lua_State *L, aiolua_task_t *t) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, t->fut.rt->tasks_ref);
@@ -137,7 +120,7 @@ aiolua_task_t *aiolua__task_new(lua_State *L, int nargs) {
   t->id = ++rt->task_seq;
   lua_rawgeti(L, LUA_REGISTRYINDEX, rt->tasks_ref);
   lua_pushvalue(L, -2);
-  t->ref = slot_alloc(rt);
+  t->ref = aiolua__slot_alloc(&rt->task_slots);
   lua_rawseti(L, -2, t->ref);            /* anchored while alive */
   lua_pop(L, 1);
   rt->ntasks++;
@@ -223,7 +206,7 @@ static void finish(aiolua_runtime_t *rt, aiolua_task_t *t, int status,
   t->co = NULL;
   lua_pushnil(L);
   lua_rawseti(L, tt, t->ref);                /* unanchor */
-  slot_release(rt, t->ref);
+  aiolua__slot_release(&rt->task_slots, t->ref);
   t->ref = LUA_NOREF;
   rt->ntasks--;
   lua_settop(L, tt - 1);
