@@ -33,7 +33,7 @@ void aiolua__future_anchor(lua_State *L, aiolua_future_t *f, int idx) {
 }
 
 void aiolua__future_unanchor(lua_State *L, aiolua_future_t *f) {
-  if (!(f->flags & FUT_ANCHORED)) return;
+  if ((f->flags & (FUT_ANCHORED | FUT_CWHOLD)) != FUT_ANCHORED) return;
   lua_rawgeti(L, LUA_REGISTRYINDEX, f->rt->anchors_ref);
   lua_pushnil(L);
   lua_rawseti(L, -2, f->anchor);
@@ -154,6 +154,36 @@ int aiolua__outcome(lua_State *L, int idx) {
   return outcome(L, idx, lua_touserdata(L, idx));
 }
 
+/* A done future whose lone C waiter is queued is held until the waiter
+** runs: a task keeps its slot in the task table (finish() leaves it), any
+** other future is anchored.  The queue then holds only the pointer. */
+static void hold(lua_State *L, int idx, aiolua_future_t *f) {
+  if (f->kind != KIND_TASK) aiolua__future_anchor(L, f, idx);
+  f->flags |= FUT_CWHOLD;
+}
+
+/* Pushes a held future. */
+void aiolua__future_push_held(lua_State *L, aiolua_future_t *f) {
+  if (f->kind == KIND_TASK) aiolua__pushtask(L, (aiolua_task_t *)f);
+  else push_anchored(L, f);
+}
+
+/* Ends the hold of a future. */
+void aiolua__future_release(lua_State *L, aiolua_future_t *f) {
+  f->flags &= ~FUT_CWHOLD;
+  if (f->kind != KIND_TASK) {
+    aiolua__future_unanchor(L, f);
+  } else {                               /* as finish() would have done */
+    aiolua_task_t *t = (aiolua_task_t *)f;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, f->rt->tasks_ref);
+    lua_pushnil(L);
+    lua_rawseti(L, -2, t->ref);
+    lua_pop(L, 1);
+    aiolua__slot_release(&f->rt->task_slots, t->ref);
+    t->ref = LUA_NOREF;
+  }
+}
+
 /* Moves the waiters of the future at idx to the ready queue. */
 static void schedule_waiters(lua_State *L, int idx, aiolua_future_t *f) {
   aiolua_runtime_t *rt = f->rt;
@@ -164,8 +194,8 @@ static void schedule_waiters(lua_State *L, int idx, aiolua_future_t *f) {
   if (!(f->flags & FUT_HASCB)) return;
   if (f->flags & FUT_CWONLY) {           /* it stays in UV_CBS till it runs */
     f->flags &= ~(FUT_HASCB | FUT_CWONLY);
-    lua_pushvalue(L, idx);
-    aiolua__rq_push_cw1(L);
+    hold(L, idx, f);
+    aiolua__rq_push_cw1(rt, f);
     return;
   }
   int list = f->flags & FUT_CBLIST;

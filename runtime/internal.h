@@ -32,6 +32,8 @@ enum { KIND_FUTURE, KIND_TASK, KIND_SLEEP };
 #define FUT_MARK 0x40      /* scratch mark (gather's duplicate check) */
 #define FUT_SHARED 0x80    /* the shared sleep(0): never changes state */
 #define FUT_CWONLY 0x100   /* UV_CBS is one C waiter and nothing else */
+#define FUT_CWHOLD 0x200   /* done, its C waiter queued: held (anchor, or a
+                              task's slot) until the waiter runs */
 
 /* Uservalue slots of future and task userdata. */
 #define UV_RESULT 1 /* nil, the single result, a table of results, or error */
@@ -168,7 +170,7 @@ void aiolua__rq_push_c(aiolua_runtime_t *rt,
 void aiolua__rq_push_call(lua_State *L, int nargs); /* [fn, args] -> [] */
 void aiolua__rq_push_cb(lua_State *L);  /* [fn, arg] -> [] */
 void aiolua__rq_push_cw(lua_State *L);  /* [cwaiter, fut] -> [] */
-void aiolua__rq_push_cw1(lua_State *L); /* [fut] -> [] */
+void aiolua__rq_push_cw1(aiolua_runtime_t *rt, aiolua_future_t *f);
 aiolua_cwaiter_t *aiolua__new_cwaiter(lua_State *L, size_t size, int nuv);
 int aiolua__rq_run(aiolua_runtime_t *rt);
 int aiolua__loop_run(aiolua_runtime_t *rt, aiolua_task_t *until);
@@ -198,6 +200,8 @@ void aiolua__future_add_waiter(lua_State *L, aiolua_future_t *f,
                                aiolua_task_t *t);
 void aiolua__future_anchor(lua_State *L, aiolua_future_t *f, int idx);
 void aiolua__future_unanchor(lua_State *L, aiolua_future_t *f);
+void aiolua__future_push_held(lua_State *L, aiolua_future_t *f);
+void aiolua__future_release(lua_State *L, aiolua_future_t *f);
 void aiolua__sleep_arm(lua_State *L, aiolua_sleep_t *s);
 int aiolua__getextra(lua_State *L, int idx, const char *field);
 void aiolua__setextra(lua_State *L, int idx, const char *field);

@@ -97,15 +97,12 @@ void aiolua__rq_push_cw(lua_State *L) {
   rt_last(aiolua__rt(L))->kind = RQ_CW;
 }
 
-/* [fut] -> [] : queues the one C waiter that fut keeps in UV_CBS
-** (FUT_CWONLY); only the future waits in the cbq table. */
-void aiolua__rq_push_cw1(lua_State *L) {
-  aiolua_runtime_t *rt = aiolua__rt(L);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->cbq_ref);
-  lua_insert(L, -2);                     /* stack: cbq, fut */
-  lua_rawseti(L, -2, ++rt->cbq_tail);
-  lua_pop(L, 1);
-  rq_push(rt)->kind = RQ_CW1;
+/* Queues the one C waiter that the held future f keeps in its UV_CBS
+** (FUT_CWONLY, FUT_CWHOLD). */
+void aiolua__rq_push_cw1(aiolua_runtime_t *rt, aiolua_future_t *f) {
+  rq_entry_t *e = rq_push(rt);
+  e->kind = RQ_CW1;
+  e->p = f;
 }
 
 /* [] -> [w] : a new C waiter of `size` bytes (its record first). */
@@ -144,18 +141,18 @@ static void run_call(lua_State *L, aiolua_runtime_t *rt, int ref) {
   lua_pop(L, 1);
 }
 
-/* [] -> [a, b] (or [a] if n is 1) : takes the oldest n values out of the
-** cbq table. */
-static void cbq_take(lua_State *L, aiolua_runtime_t *rt, int n) {
-  int top = lua_gettop(L);
+/* [] -> [a, b] : takes the oldest pair out of the cbq table. */
+static void cbq_take(lua_State *L, aiolua_runtime_t *rt) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, rt->cbq_ref);
-  for (int k = 1; k <= n; k++) {
-    lua_rawgeti(L, top + 1, rt->cbq_head + k);
-    lua_pushnil(L);
-    lua_rawseti(L, top + 1, rt->cbq_head + k);
-  }
-  lua_remove(L, top + 1);                /* stack: a [, b] */
-  rt->cbq_head += n;
+  lua_Integer i = rt->cbq_head;
+  lua_rawgeti(L, -1, i + 1);
+  lua_rawgeti(L, -2, i + 2);             /* stack: cbq, a, b */
+  lua_pushnil(L);
+  lua_rawseti(L, -4, i + 1);
+  lua_pushnil(L);
+  lua_rawseti(L, -4, i + 2);
+  lua_remove(L, -3);                     /* stack: a, b */
+  rt->cbq_head = i + 2;
   if (rt->cbq_head == rt->cbq_tail) rt->cbq_head = rt->cbq_tail = 0;
 }
 
@@ -163,16 +160,17 @@ static void cbq_take(lua_State *L, aiolua_runtime_t *rt, int n) {
 ** drain is protected as a whole). */
 static void run_cw(lua_State *L, aiolua_runtime_t *rt) {
   int top = lua_gettop(L);
-  cbq_take(L, rt, 2);                    /* stack: w, fut */
+  cbq_take(L, rt);                    /* stack: w, fut */
   aiolua_cwaiter_t *w = lua_touserdata(L, top + 1);
   w->fn(L, top + 1, top + 2);
   lua_settop(L, top);
 }
 
-/* The same for a future whose one C waiter is still in its UV_CBS. */
-static void run_cw1(lua_State *L, aiolua_runtime_t *rt) {
+/* The same for a held future whose one C waiter is in its UV_CBS. */
+static void run_cw1(lua_State *L, aiolua_future_t *f) {
   int top = lua_gettop(L);
-  cbq_take(L, rt, 1);                    /* stack: fut */
+  aiolua__future_push_held(L, f);        /* stack: fut */
+  aiolua__future_release(L, f);
   lua_getiuservalue(L, top + 1, UV_CBS); /* stack: fut, w */
   lua_pushnil(L);
   lua_setiuservalue(L, top + 1, UV_CBS);
@@ -184,7 +182,7 @@ static void run_cw1(lua_State *L, aiolua_runtime_t *rt) {
 /* Runs the oldest fn(arg) pair of the cbq table. */
 static void run_cb(lua_State *L, aiolua_runtime_t *rt) {
   lua_pushcfunction(L, msgh);
-  cbq_take(L, rt, 2);                    /* stack: msgh, fn, arg */
+  cbq_take(L, rt);                    /* stack: msgh, fn, arg */
   if (lua_pcall(L, 1, 0, -3) != LUA_OK) {
     fprintf(stderr, "Exception in callback: %s\n", lua_tostring(L, -1));
     fflush(stderr);
@@ -220,7 +218,7 @@ int aiolua__rq_run(aiolua_runtime_t *rt) {
       case RQ_CALL: run_call(L, rt, e.ref); break;
       case RQ_CB: run_cb(L, rt); break;
       case RQ_CW: run_cw(L, rt); break;
-      case RQ_CW1: run_cw1(L, rt); break;
+      case RQ_CW1: run_cw1(L, e.p); break;
       default: e.cfn(rt, e.p); break;
     }
   }

@@ -226,6 +226,18 @@ t.test("a gather no one holds still completes after a full collection", function
   t.same_as(seen, { 3, n = 1 })
 end)
 
+t.test("a finished task waits for its gather across a full collection", function()
+  local seen
+  do
+    local a = create_task(function() return "a" end)
+    gather(a):add_done_callback(function(g) seen = g:result() end)
+  end
+  -- runs after a finished and before gather hears of it
+  create_task(function() collectgarbage(); collectgarbage() end)
+  yield(); yield(); yield()
+  t.same_as(seen, { "a", n = 1 })
+end)
+
 t.test("a big gather", function()
   local aws = {}
   for i = 1, 2000 do aws[i] = w(i, 0) end
