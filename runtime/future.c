@@ -34,12 +34,7 @@ void aiolua__future_anchor(lua_State *L, aiolua_future_t *f, int idx) {
 
 void aiolua__future_unanchor(lua_State *L, aiolua_future_t *f) {
   if ((f->flags & (FUT_ANCHORED | FUT_CWHOLD)) != FUT_ANCHORED) return;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, f->rt->anchors_ref);
-  lua_pushnil(L);
-  lua_rawseti(L, -2, f->anchor);
-  lua_pop(L, 1);
-  aiolua__slot_release(&f->rt->anchor_slots, f->anchor);
-  f->anchor = LUA_NOREF;
+  aiolua__slot_clear(L, f->rt->anchors_ref, &f->rt->anchor_slots, &f->anchor);
   f->flags &= ~FUT_ANCHORED;
 }
 
@@ -174,13 +169,8 @@ void aiolua__future_release(lua_State *L, aiolua_future_t *f) {
   if (f->kind != KIND_TASK) {
     aiolua__future_unanchor(L, f);
   } else {                               /* as finish() would have done */
-    aiolua_task_t *t = (aiolua_task_t *)f;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, f->rt->tasks_ref);
-    lua_pushnil(L);
-    lua_rawseti(L, -2, t->ref);
-    lua_pop(L, 1);
-    aiolua__slot_release(&f->rt->task_slots, t->ref);
-    t->ref = LUA_NOREF;
+    aiolua__slot_clear(L, f->rt->tasks_ref, &f->rt->task_slots,
+                       &((aiolua_task_t *)f)->ref);
   }
 }
 

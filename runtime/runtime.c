@@ -175,6 +175,16 @@ void aiolua__slot_release(aiolua_slots_t *s, int slot) {
   s->free[s->nfree++] = slot;
 }
 
+/* Empties key *slot of the registry table `ref` and frees the key. */
+void aiolua__slot_clear(lua_State *L, int ref, aiolua_slots_t *s, int *slot) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+  lua_pushnil(L);
+  lua_rawseti(L, -2, *slot);
+  lua_pop(L, 1);
+  aiolua__slot_release(s, *slot);
+  *slot = LUA_NOREF;
+}
+
 aiolua_runtime_t *aiolua_runtime_new(uv_loop_t *loop, int flags) {
   aiolua_runtime_t *rt = calloc(1, sizeof *rt);
   if (rt == NULL) return NULL;
