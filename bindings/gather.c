@@ -15,6 +15,7 @@
 ** children is mostly cache misses on those records. */
 typedef struct gather {
   aiolua_cwaiter_t w;
+  aiolua_future_t *outer;      /* = uservalue 1 */
   int n, nunique, ndone;
   int return_exceptions, cancel_requested;
   aiolua_future_t *kids[];
@@ -29,15 +30,17 @@ typedef struct gather {
 ** the child at cidx. */
 static void on_done(lua_State *L, int sidx, int cidx) {
   gather_t *g = lua_touserdata(L, sidx);
-  aiolua_future_t *child = lua_touserdata(L, cidx);
+  aiolua_future_t *child = lua_touserdata(L, cidx), *outer = g->outer;
   g->ndone++;
-  lua_getiuservalue(L, sidx, 1);           /* stack: ..., outer */
-  int oidx = lua_gettop(L);
-  aiolua_future_t *outer = lua_touserdata(L, oidx);
   if (outer->state != FUT_PENDING) {
     if (child->state == FUT_FAILED) child->flags |= FUT_RETRIEVED;
     return;
   }
+  if (g->ndone < g->nunique && (g->return_exceptions ||
+                                child->state == FUT_DONE))
+    return;                                /* the common case: not yet */
+  lua_getiuservalue(L, sidx, 1);           /* stack: ..., outer */
+  int oidx = lua_gettop(L);
   if (!g->return_exceptions) {
     if (child->state == FUT_CANCELLED) {   /* CancelledError, as is */
       lua_pushvalue(L, oidx);
@@ -139,6 +142,7 @@ static int l_gather(lua_State *L) {
       L, sizeof *g + (size_t)n * sizeof(aiolua_future_t *), 2);
   int sidx = oidx + 1;                     /* stack: outer, state */
   g->w.fn = on_done;
+  g->outer = outer;
   g->n = n;
   g->nunique = g->ndone = g->cancel_requested = 0;
   g->return_exceptions = rexc;

@@ -34,8 +34,9 @@ void aiolua__pushtask(lua_State *L, aiolua_task_t *t) {
   lua_remove(L, -2);
 }
 
-/* A task's thread runs aiolua__task_entry(fn, args...): it calls fn under a
-** pcall inside the thread itself: an error unwinds the task's frames while
+/* A task's thread runs aiolua__task_entry(msgh, fn, args...) (its stack
+** is laid out so at creation): it calls fn under a pcall inside the
+** thread itself: an error unwinds the task's frames while
 ** they are still a task, so <close> handlers and pcall cleanup run in the
 ** task and may await (as Python's finally blocks).  It returns fn's
 ** results, or FAIL_MARKER and the error. */
@@ -68,9 +69,7 @@ static int body_k(lua_State *L, int status, lua_KContext ctx) {
   return lua_gettop(L) - 1;                   /* the results, after msgh */
 }
 
-int aiolua__task_entry(lua_State *L) {
-  lua_pushcfunction(L, body_msgh);
-  lua_insert(L, 1);                           /* stack: msgh, fn, args... */
+int aiolua__task_entry(lua_State *L) {      /* stack: msgh, fn, args... */
   int status = lua_pcallk(L, lua_gettop(L) - 2, LUA_MULTRET, 1, 0, body_k);
   return body_k(L, status, 0);
 }
@@ -109,6 +108,7 @@ aiolua_task_t *aiolua__task_new(lua_State *L, int nargs) {
   lua_setiuservalue(L, -2, UV_THREAD);
   aiolua__mark_task_thread(co);
   lua_pushcfunction(co, aiolua__task_entry);
+  lua_pushcfunction(co, body_msgh);      /* entry's first argument */
   if (coro) {                            /* stack: coro, task */
     nargs = aiolua__coro_unpack(L, base);  /* stack: coro, task, fn, args.. */
     lua_xmove(L, co, nargs + 1);
