@@ -32,6 +32,25 @@ struct aiolua_alloc {
 
 static size_t class_of(size_t n) { return (n + 15) >> CLASS_SHIFT; }
 
+/* A new block of class cls from a new slab.  NULL if mmap fails. */
+static __attribute__((noinline)) void *slab_alloc(aiolua_alloc_t *a,
+                                                  size_t cls) {
+  size_t size = cls << CLASS_SHIFT;
+  /* the first slab is faulted in lazily: a short script never touches
+  ** most of it, and start-up time matters */
+  int populate = a->slabs ? MAP_POPULATE : 0;
+  slab_t *s = mmap(NULL, SLAB_SIZE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | populate, -1, 0);
+  if (s == MAP_FAILED) return NULL;
+  s->next = a->slabs;
+  a->slabs = s;
+  a->bump = (char *)s + 16;  /* keep 16-byte alignment */
+  a->bump_end = (char *)s + SLAB_SIZE;
+  void *p = a->bump;
+  a->bump += size;
+  return p;
+}
+
 static void *small_alloc(aiolua_alloc_t *a, size_t cls) {
   freeblock_t *b = a->free[cls];
   if (b) {
@@ -39,18 +58,7 @@ static void *small_alloc(aiolua_alloc_t *a, size_t cls) {
     return b;
   }
   size_t size = cls << CLASS_SHIFT;
-  if ((size_t)(a->bump_end - a->bump) < size) {
-    /* the first slab is faulted in lazily: a short script never
-    ** touches most of it, and start-up time matters */
-    int populate = a->slabs ? MAP_POPULATE : 0;
-    slab_t *s = mmap(NULL, SLAB_SIZE, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | populate, -1, 0);
-    if (s == MAP_FAILED) return NULL;
-    s->next = a->slabs;
-    a->slabs = s;
-    a->bump = (char *)s + 16;  /* keep 16-byte alignment */
-    a->bump_end = (char *)s + SLAB_SIZE;
-  }
+  if ((size_t)(a->bump_end - a->bump) < size) return slab_alloc(a, cls);
   void *p = a->bump;
   a->bump += size;
   return p;
@@ -62,13 +70,13 @@ static void small_free(aiolua_alloc_t *a, void *p, size_t cls) {
   a->free[cls] = b;
 }
 
-static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-  aiolua_alloc_t *a = ud;
+/* Everything but a new or freed small block: resizes, large blocks. */
+static __attribute__((noinline)) void *alloc_slow(aiolua_alloc_t *a,
+                                                  void *ptr, size_t osize,
+                                                  size_t nsize) {
   if (ptr == NULL) osize = 0;  /* osize then only tells the object type */
   if (nsize == 0) {
-    if (ptr == NULL) return NULL;
-    if (osize <= MAX_SMALL) small_free(a, ptr, class_of(osize));
-    else free(ptr);
+    if (ptr) free(ptr);        /* a large block: small ones are freed above */
     return NULL;
   }
   if (nsize <= MAX_SMALL) {
@@ -89,6 +97,32 @@ static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     small_free(a, ptr, class_of(osize));
   }
   return p;
+}
+
+/* The fast paths, a new or freed small block, call nothing, so they need
+** no register saves; the rest is a tail call. */
+static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  aiolua_alloc_t *a = ud;
+  if (ptr == NULL) {
+    if (nsize - 1 < MAX_SMALL) {         /* 1..MAX_SMALL */
+      size_t cls = class_of(nsize);
+      freeblock_t *b = a->free[cls];
+      if (b) {
+        a->free[cls] = b->next;
+        return b;
+      }
+      size_t size = cls << CLASS_SHIFT;
+      if ((size_t)(a->bump_end - a->bump) >= size) {
+        void *p = a->bump;
+        a->bump += size;
+        return p;
+      }
+    }
+  } else if (nsize == 0 && osize <= MAX_SMALL) {
+    small_free(a, ptr, class_of(osize));
+    return NULL;
+  }
+  return alloc_slow(a, ptr, osize, nsize);
 }
 
 static void *l_alloc_plain(void *ud, void *ptr, size_t osize, size_t nsize) {
