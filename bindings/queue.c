@@ -474,23 +474,12 @@ static int get_wait(lua_State *L) {
   return 1;
 }
 
-/* As await.c's: an operation runs in the task that awaits it. */
-static void check_in_task(lua_State *L) {
-  aiolua_task_t *t = aiolua__rt(L)->current;
-  if (t == NULL)
-    aiolua_error(L, "RuntimeError",
-                 "await outside a task (use asyncio.run or create_task)");
-  if (t->co != L)
-    aiolua_error(L, "RuntimeError",
-                 "await inside a coroutine that is not the task's own");
-}
-
 /* op:await(): does the put, get or join. */
 static int l_op_await(lua_State *L) {
   op_t *op = lua_touserdata(L, 1);
   if (op == NULL || lua_rawlen(L, 1) != sizeof *op || op->magic != &op_magic)
     return luaL_typeerror(L, 1, "queue operation");
-  check_in_task(L);
+  aiolua__check_in_task(L);
   if (!op->pending)
     return aiolua_error(L, "RuntimeError",
                         "cannot reuse already awaited coroutine");

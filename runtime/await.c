@@ -118,7 +118,9 @@ int aiolua__coro_unpack(lua_State *L, int idx) {
   return c->nargs;
 }
 
-static void check_in_task(lua_State *L) {
+/* Raises unless L is the thread of the running task: an await (of a
+** future, a coroutine object or a C awaitable) runs in that task. */
+void aiolua__check_in_task(lua_State *L) {
   aiolua_task_t *t = aiolua__rt(L)->current;
   if (t == NULL)
     aiolua_error(L, "RuntimeError",
@@ -186,7 +188,7 @@ static int await_k(lua_State *L, int status, lua_KContext ctx) {
 /* Awaits the future at 1. */
 static int await_future(lua_State *L, aiolua_future_t *f) {
   aiolua_runtime_t *rt = f->rt;
-  check_in_task(L);
+  aiolua__check_in_task(L);
   if (f->state != FUT_PENDING) {         /* done: no need to yield */
     lua_settop(L, 1);
     return aiolua__outcome(L, 1);
@@ -230,7 +232,7 @@ int aiolua__await(lua_State *L) {
         return await_future(L, lua_touserdata(L, 1));
       }
       if (mt == rt->mt_coro || mt == rt->mt_coro_started) {
-        check_in_task(L);
+        aiolua__check_in_task(L);
         lua_settop(L, 1);
         int nargs = aiolua__coro_unpack(L, 1);  /* stack: coro, fn, args... */
         lua_callk(L, nargs, LUA_MULTRET, 0, coro_k);

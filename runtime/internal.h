@@ -225,6 +225,7 @@ aiolua_task_t *aiolua__totask(lua_State *L, int idx);
 void aiolua__task_open(lua_State *L);
 void aiolua__pushtask(lua_State *L, aiolua_task_t *t);
 int aiolua__await(lua_State *L);
+void aiolua__check_in_task(lua_State *L);
 int aiolua__iscoro(lua_State *L, int idx);
 int aiolua__coro_unpack(lua_State *L, int idx);
 int aiolua__async(lua_State *L);
