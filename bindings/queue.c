@@ -159,14 +159,7 @@ static void wakeup_next(lua_State *L, queue_t *q, int qi, int list) {
 
 /* Wakes every waiter of a list and empties it. */
 static void wakeup_all(lua_State *L, queue_t *q, int qi, int list) {
-  while (waiting(q, list)) {
-    wl_shift(L, q, qi, list);
-    aiolua_future_t *f = lua_touserdata(L, -1);
-    if (f->state == FUT_PENDING)
-      aiolua__future_settle(L, f, FUT_DONE, 0);
-    else
-      lua_pop(L, 1);
-  }
+  while (waiting(q, list)) wakeup_next(L, q, qi, list);
 }
 
 /* The same for an operation at 1, whose queue is pushed only if needed. */
