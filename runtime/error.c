@@ -124,8 +124,8 @@ static void push_frame_name(lua_State *L, lua_Debug *ar) {
 /* [] -> [tb] : a traceback of thread L1 from `level`, as luaL_traceback
 ** writes it, but async functions are named ("in async function 'f'") and
 ** the task's own entry frame (a C function marked internal) is left out. */
-void aiolua__traceback(lua_State *L, lua_State *L1, const char *msg,
-                       int level) {
+void aiolua_traceback_of(lua_State *L, lua_State *L1, const char *msg,
+                         int level) {
   luaL_Buffer b;
   lua_Debug ar;
   int last = level;
@@ -164,17 +164,12 @@ void aiolua__traceback(lua_State *L, lua_State *L1, const char *msg,
   luaL_pushresult(&b);
 }
 
-void aiolua_traceback_of(lua_State *L, lua_State *L1, const char *msg,
-                         int level) {
-  aiolua__traceback(L, L1, msg, level);
-}
-
 /* [] -> [tb] : "message\nstack traceback:..." for the error at erridx
 ** raised in thread co. */
 void aiolua__pushtraceback(lua_State *L, lua_State *co, int erridx,
                            int level) {
   const char *msg = luaL_tolstring(L, erridx, NULL);
-  aiolua__traceback(L, co, msg, level);
+  aiolua_traceback_of(L, co, msg, level);
   lua_remove(L, -2);
 }
 

@@ -236,8 +236,6 @@ void aiolua__await_open(lua_State *L);
 /* error.c */
 void aiolua__error_open(lua_State *L);
 void aiolua__error_funcs(lua_State *L);
-void aiolua__traceback(lua_State *L, lua_State *L1, const char *msg,
-                       int level);
 int aiolua__task_entry(lua_State *L);
 void aiolua__pushtraceback(lua_State *L, lua_State *co, int erridx,
                            int level);

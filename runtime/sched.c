@@ -191,8 +191,6 @@ static void run_cb(lua_State *L, aiolua_runtime_t *rt) {
   lua_pop(L, 1);
 }
 
-/* Runs queued entries (see the design note for the bound).  Returns how
-** many ran.  Must run in protected mode. */
 /* 1 if the earliest timer is due. */
 static int timer_due(aiolua_runtime_t *rt) {
   uint64_t when;
@@ -201,6 +199,8 @@ static int timer_due(aiolua_runtime_t *rt) {
   return when <= uv_now(rt->loop);
 }
 
+/* Runs queued entries (see the design note for the bound).  Returns how
+** many ran.  Must run in protected mode. */
 int aiolua__rq_run(aiolua_runtime_t *rt) {
   lua_State *L = rt->L;
   size_t limit = rt->rq_len + DRAIN_EXTRA, n = 0, gen_end = rt->rq_len;
