@@ -110,6 +110,16 @@ static http_multi_t *new_multi(void) {
   return m;
 }
 
+/* Checks that m still serves a fresh transfer. */
+static void check_usable(http_multi_t *m) {
+  job_t next;
+  job_init(&next, "/get");
+  CHECK(http_multi_add(m, &next.x) == CURLM_OK);
+  run_until(&next.done, 1);
+  CHECK(next.rc == CURLE_OK);
+  job_free(&next);
+}
+
 static void close_multi(http_multi_t *m) {
   int before = closed;
   http_multi_close(m, closed_cb, NULL);
@@ -139,7 +149,7 @@ static void test_transfers(void) {
 
 static void test_remove_running(void) {
   http_multi_t *m = new_multi();
-  job_t slow, next;
+  job_t slow;
   int nx;
   ndone = 0;
   job_init(&slow, "/delay/2");
@@ -152,12 +162,8 @@ static void test_remove_running(void) {
   CHECK(nx == 0);
   run_for(50);
   CHECK(ndone == 0 && !slow.done);         /* no completion after removal */
-  job_init(&next, "/get");
-  CHECK(http_multi_add(m, &next.x) == CURLM_OK);
-  run_until(&next.done, 1);
-  CHECK(next.rc == CURLE_OK);
+  check_usable(m);
   job_free(&slow);
-  job_free(&next);
   close_multi(m);
 }
 
@@ -204,7 +210,7 @@ static void foreign_cb(uv_poll_t *p, int status, int events) {
 static void test_refused_socket(void) {
   http_multi_t *m = new_multi();
   uv_poll_t foreign;
-  job_t j, next;
+  job_t j;
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   CHECK(fd >= 0);
   CHECK(uv_poll_init(&loop, &foreign, fd) == 0);
@@ -217,12 +223,8 @@ static void test_refused_socket(void) {
   run_until(&j.done, 1);                   /* ends (alarm() if it hung) */
   fprintf(stderr, "# refused socket: %s\n", curl_easy_strerror(j.rc));
   uv_close((uv_handle_t *)&foreign, NULL);
-  job_init(&next, "/get");
-  CHECK(http_multi_add(m, &next.x) == CURLM_OK);
-  run_until(&next.done, 1);
-  CHECK(next.rc == CURLE_OK);
+  check_usable(m);
   job_free(&j);
-  job_free(&next);
   close_multi(m);
 }
 
