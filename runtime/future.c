@@ -34,7 +34,9 @@ void aiolua__future_anchor(lua_State *L, aiolua_future_t *f, int idx) {
 
 void aiolua__future_unanchor(lua_State *L, aiolua_future_t *f) {
   if ((f->flags & (FUT_ANCHORED | FUT_CWHOLD)) != FUT_ANCHORED) return;
-  aiolua__slot_clear(L, f->rt->anchors_ref, &f->rt->anchor_slots, &f->anchor);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, f->rt->anchors_ref);
+  aiolua__slot_clear(L, -1, &f->rt->anchor_slots, &f->anchor);
+  lua_pop(L, 1);
   f->flags &= ~FUT_ANCHORED;
 }
 
@@ -169,8 +171,9 @@ void aiolua__future_release(lua_State *L, aiolua_future_t *f) {
   if (f->kind != KIND_TASK) {
     aiolua__future_unanchor(L, f);
   } else {                               /* as finish() would have done */
-    aiolua__slot_clear(L, f->rt->tasks_ref, &f->rt->task_slots,
-                       &((aiolua_task_t *)f)->ref);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, f->rt->tasks_ref);
+    aiolua__slot_clear(L, -1, &f->rt->task_slots, &((aiolua_task_t *)f)->ref);
+    lua_pop(L, 1);
   }
 }
 

@@ -158,7 +158,7 @@ struct aiolua_runtime {
 /* runtime.c */
 int aiolua__slot_alloc(aiolua_slots_t *s);
 void aiolua__slot_release(aiolua_slots_t *s, int slot);
-void aiolua__slot_clear(lua_State *L, int ref, aiolua_slots_t *s, int *slot);
+void aiolua__slot_clear(lua_State *L, int t, aiolua_slots_t *s, int *slot);
 aiolua_runtime_t *aiolua__rt(lua_State *L);
 void aiolua__mark_task_thread(lua_State *co);
 int aiolua__run_main(lua_State *L, int nargs, int keep_tasks);

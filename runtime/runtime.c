@@ -175,12 +175,11 @@ void aiolua__slot_release(aiolua_slots_t *s, int slot) {
   s->free[s->nfree++] = slot;
 }
 
-/* Empties key *slot of the registry table `ref` and frees the key. */
-void aiolua__slot_clear(lua_State *L, int ref, aiolua_slots_t *s, int *slot) {
-  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+/* Empties key *slot of the table at index t and frees the key. */
+void aiolua__slot_clear(lua_State *L, int t, aiolua_slots_t *s, int *slot) {
+  t = lua_absindex(L, t);
   lua_pushnil(L);
-  lua_rawseti(L, -2, *slot);
-  lua_pop(L, 1);
+  lua_rawseti(L, t, *slot);
   aiolua__slot_release(s, *slot);
   *slot = LUA_NOREF;
 }

@@ -204,12 +204,8 @@ static void finish(aiolua_runtime_t *rt, aiolua_task_t *t, int status,
   lua_pushnil(L);                            /* stack: tasks, task */
   lua_setiuservalue(L, tidx, UV_THREAD);     /* drop the thread */
   t->co = NULL;
-  if (!(t->fut.flags & FUT_CWHOLD)) {        /* else when its waiter runs */
-    lua_pushnil(L);
-    lua_rawseti(L, tt, t->ref);              /* unanchor */
-    aiolua__slot_release(&rt->task_slots, t->ref);
-    t->ref = LUA_NOREF;
-  }
+  if (!(t->fut.flags & FUT_CWHOLD))          /* else when its waiter runs */
+    aiolua__slot_clear(L, tt, &rt->task_slots, &t->ref);  /* unanchor */
   rt->ntasks--;
   lua_settop(L, tt - 1);
   if (rt->running && (t == rt->main || rt->ntasks == 0)) uv_stop(rt->loop);
