@@ -16,6 +16,23 @@ t.test("a new future is pending", function()
   t.ok(tostring(f):find("pending", 1, true), tostring(f))
 end)
 
+-- Futures and coroutine objects are told by their size and a magic word,
+-- not by their metatable: other userdata, full or light, must not pass.
+t.test("other userdata are neither futures nor coroutines", function()
+  local light = debug.upvalueid(function() return t end, 1)
+  local op = asyncio.Queue():get()       -- a C awaitable of the queue
+  for _, v in ipairs({ io.stdout, light, op }) do
+    t.eq(asyncio.isfuture(v), false, tostring(v))
+    t.eq(asyncio.iscoroutine(v), false, tostring(v))
+  end
+  op:close()
+  t.raises("a coroutine was expected, got userdata", create_task, io.stdout)
+  t.raises("argument #1 is not awaitable %(a userdata%)", asyncio.gather, io.stdout)
+  t.raises("argument #2 is not awaitable %(a userdata%)", asyncio.gather, Future(), light)
+  t.raises("Future expected", Future().set_result, io.stdout, 1)
+  t.raises("can't be awaited", asyncio.await, io.stdout)
+end)
+
 t.test("get_running_loop():create_future() makes a future", function()
   local f = asyncio.get_running_loop():create_future()
   t.ok(asyncio.isfuture(f))
