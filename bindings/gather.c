@@ -84,6 +84,18 @@ static void on_done(lua_State *L, int sidx, int cidx) {
   }
 }
 
+/* A child done with a result, not the last one: only the count changes,
+** which nothing can see before the last child's call, so it need not wait
+** for its turn in the ready queue (see aiolua_cwaiter_t). */
+static int on_done_early(aiolua_cwaiter_t *w, aiolua_future_t *child) {
+  gather_t *g = (gather_t *)w;
+  if (child->state != FUT_DONE || g->outer->state != FUT_PENDING ||
+      g->ndone + 1 >= g->nunique)
+    return 0;
+  g->ndone++;
+  return 1;
+}
+
 /* The outer future's cancel(): cancels the children (upvalue 1 = state). */
 static int on_cancel(lua_State *L) {
   gather_t *g = lua_touserdata(L, lua_upvalueindex(1));
@@ -142,6 +154,7 @@ static int l_gather(lua_State *L) {
       L, sizeof *g + (size_t)n * sizeof(aiolua_future_t *), 2);
   int sidx = oidx + 1;                     /* stack: outer, state */
   g->w.fn = on_done;
+  g->w.early = on_done_early;
   g->outer = outer;
   g->n = n;
   g->nunique = g->ndone = g->cancel_requested = 0;

@@ -185,9 +185,15 @@ static void schedule_waiters(lua_State *L, int idx, aiolua_future_t *f) {
     f->waiter = NULL;
   }
   if (!(f->flags & FUT_HASCB)) return;
-  if (f->flags & FUT_CWONLY) {           /* it stays in UV_CBS till it runs */
+  if (f->flags & FUT_CWONLY) {
+    aiolua_cwaiter_t *w = f->cw;
     f->flags &= ~(FUT_HASCB | FUT_CWONLY);
-    hold(L, idx, f);
+    if (w->queued == 0 && w->early && w->early(w, f)) {
+      lua_pushnil(L);                    /* taken now: let the waiter go */
+      lua_setiuservalue(L, idx, UV_CBS);
+      return;
+    }
+    hold(L, idx, f);                     /* it stays in UV_CBS till it runs */
     aiolua__rq_push_cw1(rt, f);
     return;
   }
@@ -513,9 +519,13 @@ void aiolua__future_add_callback(lua_State *L, int fidx, aiolua_future_t *f) {
     aiolua__sleep_arm(L, (aiolua_sleep_t *)f);
     lua_pop(L, 1);
   }
-  int only = !(f->flags & FUT_HASCB) && lua_type(L, -1) == LUA_TUSERDATA;
+  aiolua_cwaiter_t *only = !(f->flags & FUT_HASCB) &&
+      lua_type(L, -1) == LUA_TUSERDATA ? lua_touserdata(L, -1) : NULL;
   cbs_add(L, fidx, f);
-  if (only) f->flags |= FUT_CWONLY;     /* a C waiter, alone (gather's) */
+  if (only) {                           /* a C waiter, alone (gather's) */
+    f->flags |= FUT_CWONLY;
+    f->cw = only;
+  }
 }
 
 static int l_add_done_callback(lua_State *L) {

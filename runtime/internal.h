@@ -76,6 +76,7 @@ struct aiolua_future {
                              metatable (aiolua_tofuture) */
   aiolua_cancel_cb cancel_cb;
   void *cancel_data;
+  struct aiolua_cwaiter *cw;  /* the C waiter in UV_CBS, if FUT_CWONLY */
 };
 
 /* A sleep future: its timer and delay. */
@@ -98,9 +99,16 @@ struct aiolua_task {
 /* A C waiter: a userdata whose block starts with this record, put in a
 ** future's waiter list (aiolua__future_add_callback).  When the future is
 ** done, the scheduler calls fn in FIFO order with the waiter at widx and
-** the future at fidx: a done callback in C, without a Lua call. */
+** the future at fidx: a done callback in C, without a Lua call.
+** early, if set, is offered the call first, when the future settles as
+** the waiter's lone callback and no earlier call of the waiter is still
+** queued: it may take it (returns 1) if running it then cannot be told
+** from running it in its turn, as gather counting a child that is not its
+** last.  It must not touch the Lua state. */
 typedef struct aiolua_cwaiter {
   void (*fn)(lua_State *L, int widx, int fidx);
+  int (*early)(struct aiolua_cwaiter *w, aiolua_future_t *f);
+  int queued;   /* its calls waiting in the ready queue */
 } aiolua_cwaiter_t;
 
 /* Ready queue entries. */

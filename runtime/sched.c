@@ -93,6 +93,7 @@ void aiolua__rq_push_cb(lua_State *L) {
 /* [w, fut] -> [] : queues the C waiter w for fut; the pair waits in the
 ** cbq table as RQ_CB's do. */
 void aiolua__rq_push_cw(lua_State *L) {
+  ((aiolua_cwaiter_t *)lua_touserdata(L, -2))->queued++;
   aiolua__rq_push_cb(L);
   rt_last(aiolua__rt(L))->kind = RQ_CW;
 }
@@ -100,6 +101,7 @@ void aiolua__rq_push_cw(lua_State *L) {
 /* Queues the one C waiter that the held future f keeps in its UV_CBS
 ** (FUT_CWONLY, FUT_CWHOLD). */
 void aiolua__rq_push_cw1(aiolua_runtime_t *rt, aiolua_future_t *f) {
+  f->cw->queued++;
   rq_entry_t *e = rq_push(rt);
   e->kind = RQ_CW1;
   e->p = f;
@@ -108,6 +110,8 @@ void aiolua__rq_push_cw1(aiolua_runtime_t *rt, aiolua_future_t *f) {
 /* [] -> [w] : a new C waiter of `size` bytes (its record first). */
 aiolua_cwaiter_t *aiolua__new_cwaiter(lua_State *L, size_t size, int nuv) {
   aiolua_cwaiter_t *w = lua_newuserdatauv(L, size, nuv);
+  w->early = NULL;
+  w->queued = 0;
   lua_rawgeti(L, LUA_REGISTRYINDEX, aiolua__rt(L)->mt_cwaiter_ref);
   lua_setmetatable(L, -2);
   return w;
@@ -162,6 +166,7 @@ static void run_cw(lua_State *L, aiolua_runtime_t *rt) {
   int top = lua_gettop(L);
   cbq_take(L, rt);                    /* stack: w, fut */
   aiolua_cwaiter_t *w = lua_touserdata(L, top + 1);
+  w->queued--;
   w->fn(L, top + 1, top + 2);
   lua_settop(L, top);
 }
@@ -175,6 +180,7 @@ static void run_cw1(lua_State *L, aiolua_future_t *f) {
   lua_pushnil(L);
   lua_setiuservalue(L, top + 1, UV_CBS);
   aiolua_cwaiter_t *w = lua_touserdata(L, top + 2);
+  w->queued--;
   w->fn(L, top + 2, top + 1);
   lua_settop(L, top);
 }

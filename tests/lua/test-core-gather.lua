@@ -238,6 +238,50 @@ t.test("a finished task waits for its gather across a full collection", function
   t.same_as(seen, { "a", n = 1 })
 end)
 
+-- A child that is not the last is counted when it finishes (gather's early
+-- call), but the gather settles only in the last child's turn, after what
+-- was queued before it; and a child's call waits behind its gather's
+-- earlier calls still queued (here a failure's, with return_exceptions).
+t.test("a gather settles in its last child's turn, early counts or not", function()
+  local loop, g = asyncio.get_running_loop()
+  local a = asyncio.async(function(fail)
+    yield()
+    if fail then error("boom", 0) end
+    return 1
+  end)
+  local b = asyncio.async(function()
+    yield()
+    loop:call_soon(function() log("check " .. tostring(g:done())) end)
+    return 2
+  end)
+  for _, fail in ipairs { false, true } do
+    g = gather { a(fail), b(), return_exceptions = true }
+    g:add_done_callback(function() log("g done") end)
+    local r = g:await()
+    t.same_as(r, { fail and "boom" or 1, 2, n = 2 })
+    t.same_as(t.events(), { "check false", "g done" })
+  end
+end)
+
+t.test("children counted early, then a failure: the gather fails with it", function()
+  local g = gather(w(1, 0), w(2, 0), fail("late", 0.01), w(3, 0))
+  t.raises("late", g.await, g)
+  t.same_as(t.events(), { "w1 done", "w2 done", "w3 done" })
+end)
+
+t.test("a child counted early is kept for the results across a full collection", function()
+  local g
+  do
+    local a = create_task(function() return "a" end)
+    local f = asyncio.Future()
+    g = gather(a, f)
+    yield(); yield()                     -- a finished and was counted
+    collectgarbage(); collectgarbage()
+    f:set_result("f")
+  end
+  t.same_as(g:await(), { "a", "f", n = 2 })
+end)
+
 t.test("a big gather", function()
   local aws = {}
   for i = 1, 2000 do aws[i] = w(i, 0) end
