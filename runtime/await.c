@@ -182,7 +182,7 @@ static int await_k(lua_State *L, int status, lua_KContext ctx) {
   if (f->flags & FUT_SHARED) return 0;   /* sleep(0): yielded once */
   if (f->state == FUT_PENDING) return park(L, t, f);  /* spurious wake-up */
   note_cause(L, t, f);
-  return aiolua__outcome(L, 1);
+  return aiolua__outcome(L, 1, f);
 }
 
 /* Awaits the future at 1. */
@@ -191,7 +191,7 @@ static int await_future(lua_State *L, aiolua_future_t *f) {
   aiolua__check_in_task(L);
   if (f->state != FUT_PENDING) {         /* done: no need to yield */
     lua_settop(L, 1);
-    return aiolua__outcome(L, 1);
+    return aiolua__outcome(L, 1, f);
   }
   aiolua_task_t *t = rt->current;
   if (&t->fut == f)
@@ -216,29 +216,22 @@ static int await_future(lua_State *L, aiolua_future_t *f) {
   return park(L, t, f);
 }
 
-/* asyncio.await(aw), aw:await().  One metatable fetch sorts futures,
-** tasks and coroutine objects; a C function in the metatable's __await
-** field (C-implemented awaitables, as the queue's operations) then runs in
-** place of this one, in this frame; anything else with an await method is
-** called as obj:await(). */
+/* asyncio.await(aw), aw:await().  Futures and tasks, then coroutine
+** objects, are told by their records (no metatable fetch); a C function in
+** the metatable's __await field (C-implemented awaitables, as the queue's
+** operations) then runs in place of this one, in this frame; anything
+** else with an await method is called as obj:await(). */
 int aiolua__await(lua_State *L) {
-  aiolua_runtime_t *rt = aiolua__rt(L);
+  aiolua_future_t *f = aiolua_tofuture(L, 1);
+  if (f) return await_future(L, f);
+  if (tocoro(L, 1)) {
+    aiolua__check_in_task(L);
+    lua_settop(L, 1);
+    int nargs = aiolua__coro_unpack(L, 1);  /* stack: coro, fn, args... */
+    lua_callk(L, nargs, LUA_MULTRET, 0, coro_k);
+    return coro_k(L, LUA_OK, 0);
+  }
   if (lua_getmetatable(L, 1)) {
-    const void *mt = lua_topointer(L, -1);
-    if (lua_type(L, 1) == LUA_TUSERDATA) {
-      if (mt == rt->mt_future || mt == rt->mt_task ||
-          mt == rt->mt_future_gc || mt == rt->mt_task_gc) {
-        lua_pop(L, 1);
-        return await_future(L, lua_touserdata(L, 1));
-      }
-      if (mt == rt->mt_coro || mt == rt->mt_coro_started) {
-        aiolua__check_in_task(L);
-        lua_settop(L, 1);
-        int nargs = aiolua__coro_unpack(L, 1);  /* stack: coro, fn, args... */
-        lua_callk(L, nargs, LUA_MULTRET, 0, coro_k);
-        return coro_k(L, LUA_OK, 0);
-      }
-    }
     if (lua_getfield(L, -1, "__await") == LUA_TFUNCTION &&
         lua_iscfunction(L, -1)) {
       lua_CFunction fn = lua_tocfunction(L, -1);
@@ -319,7 +312,6 @@ void aiolua__await_open(lua_State *L) {
   aiolua_runtime_t *rt = aiolua__rt(L);
   luaL_newlib(L, methods);
   aiolua__new_metatables(L, AIOLUA_CORO_MT, -1, coro_tostring, coro_gc,
-                         &rt->mt_coro_started_ref, &rt->mt_coro_ref,
-                         &rt->mt_coro_started, &rt->mt_coro);
+                         &rt->mt_coro_started_ref, &rt->mt_coro_ref);
   lua_pop(L, 1);
 }

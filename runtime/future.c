@@ -108,7 +108,7 @@ void aiolua__push_cancelled(lua_State *L, int idx) {
 
 /* The outcome of the future at idx: pushes its results and returns their
 ** number, or raises its error (marking it retrieved). */
-static int outcome(lua_State *L, int idx, aiolua_future_t *f) {
+int aiolua__outcome(lua_State *L, int idx, aiolua_future_t *f) {
   switch (f->state) {
     case FUT_DONE:
       if (f->nres == 1) {
@@ -145,10 +145,6 @@ int aiolua__push_first_result(lua_State *L, int idx, aiolua_future_t *f) {
     }
   }
   return 1;
-}
-
-int aiolua__outcome(lua_State *L, int idx) {
-  return outcome(L, idx, lua_touserdata(L, idx));
 }
 
 /* A done future whose lone C waiter is queued is held until the waiter
@@ -465,7 +461,7 @@ static int l_set_exception(lua_State *L) {
 static int l_result(lua_State *L) {
   aiolua_future_t *f = aiolua__checkfuture(L, 1);
   lua_settop(L, 1);
-  return outcome(L, 1, f);
+  return aiolua__outcome(L, 1, f);
 }
 
 static int l_exception(lua_State *L) {
@@ -632,7 +628,7 @@ static int l_tostring(lua_State *L) {
     lua_getiuservalue(L, 1, UV_RESULT);
     lua_pushfstring(L, "<Future finished exception=%s>", luaL_tolstring(L, -1, NULL));
   } else if (f->state == FUT_DONE && f->nres >= 1) {
-    outcome(L, 1, f);
+    aiolua__outcome(L, 1, f);
     lua_settop(L, 2);
     lua_pushfstring(L, "<Future finished result=%s>", luaL_tolstring(L, 2, NULL));
   } else {
@@ -691,8 +687,7 @@ void aiolua__future_methods(lua_State *L) {
 ** only when it fails (finalizers are costly; only failures need one). */
 void aiolua__new_metatables(lua_State *L, const char *name, int idx_methods,
                             lua_CFunction tostring, lua_CFunction gc,
-                            int *ref, int *gc_ref, const void **p,
-                            const void **gc_p) {
+                            int *ref, int *gc_ref) {
   idx_methods = lua_absindex(L, idx_methods);
   for (int withgc = 0; withgc <= 1; withgc++) {
     if (withgc) lua_newtable(L); else luaL_newmetatable(L, name);
@@ -706,7 +701,6 @@ void aiolua__new_metatables(lua_State *L, const char *name, int idx_methods,
       lua_pushcfunction(L, gc);
       lua_setfield(L, -2, "__gc");
     }
-    *(withgc ? gc_p : p) = lua_topointer(L, -1);
     *(withgc ? gc_ref : ref) = luaL_ref(L, LUA_REGISTRYINDEX);
   }
 }
@@ -716,7 +710,6 @@ void aiolua__future_open(lua_State *L) {
   lua_newtable(L);
   aiolua__future_methods(L);
   aiolua__new_metatables(L, AIOLUA_FUTURE_MT, -1, l_tostring, l_gc,
-                         &rt->mt_future_ref, &rt->mt_future_gc_ref,
-                         &rt->mt_future, &rt->mt_future_gc);
+                         &rt->mt_future_ref, &rt->mt_future_gc_ref);
   lua_pop(L, 1);
 }

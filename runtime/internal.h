@@ -151,15 +151,12 @@ struct aiolua_runtime {
   lua_Integer cbq_head, cbq_tail;
   int mt_future_ref, mt_task_ref, mt_coro_ref; /* plain metatables */
   int mt_future_gc_ref, mt_task_gc_ref;  /* the same with __gc */
-  const void *mt_future_gc, *mt_task_gc;
   int mt_coro_started_ref;               /* coroutine objects once started */
   int mt_cwaiter_ref;                    /* C waiters */
-  const void *mt_coro_started;
   /* run state */
   int running;           /* inside aiolua_run / run_until_complete */
   aiolua_task_t *main;   /* the main task of the innermost run */
   uv_async_t interrupt;
-  const void *mt_future, *mt_task, *mt_coro; /* metatables, for type tests */
   int closing;
 };
 
@@ -199,7 +196,7 @@ uint64_t aiolua__ms(double seconds);
 aiolua_future_t *aiolua__future_new(lua_State *L, int kind, size_t size,
                                     int nuv);
 aiolua_future_t *aiolua__checkfuture(lua_State *L, int idx);
-int aiolua__outcome(lua_State *L, int idx);
+int aiolua__outcome(lua_State *L, int idx, aiolua_future_t *f);
 void aiolua__future_methods(lua_State *L);
 void aiolua__report_unretrieved(lua_State *L, int idx, const char *what);
 void aiolua__future_settle(lua_State *L, aiolua_future_t *f, int state,
@@ -217,8 +214,7 @@ void aiolua__setextra(lua_State *L, int idx, const char *field);
 void aiolua__future_open(lua_State *L);
 void aiolua__new_metatables(lua_State *L, const char *name, int idx_methods,
                             lua_CFunction tostring, lua_CFunction gc,
-                            int *ref, int *gc_ref, const void **p,
-                            const void **gc_p);
+                            int *ref, int *gc_ref);
 void aiolua__future_add_callback(lua_State *L, int fidx, aiolua_future_t *f);
 void aiolua__push_cancelled(lua_State *L, int idx);
 int aiolua__push_first_result(lua_State *L, int idx, aiolua_future_t *f);

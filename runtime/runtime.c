@@ -302,7 +302,7 @@ int aiolua__run_main(lua_State *L, int nargs, int keep_tasks) {
     return aiolua_error(L, "RuntimeError",
                         "deadlock: the main task waits for something that "
                         "nothing left on the event loop can complete");
-  return aiolua__outcome(L, base);
+  return aiolua__outcome(L, base, &t->fut);
 }
 
 static int run_protected(lua_State *L) {

@@ -316,9 +316,9 @@ static int l_set_name(lua_State *L) {
 }
 
 static int l_result(lua_State *L) {
-  checktask(L, 1);
+  aiolua_task_t *t = checktask(L, 1);
   lua_settop(L, 1);
-  return aiolua__outcome(L, 1);
+  return aiolua__outcome(L, 1, &t->fut);
 }
 
 /* task:get_coro() is not provided: the coroutine is consumed. */
@@ -354,7 +354,6 @@ void aiolua__task_open(lua_State *L) {
   aiolua__future_methods(L);
   luaL_setfuncs(L, task_methods, 0);     /* overrides cancel and result */
   aiolua__new_metatables(L, AIOLUA_TASK_MT, -1, l_tostring, l_gc,
-                         &rt->mt_task_ref, &rt->mt_task_gc_ref,
-                         &rt->mt_task, &rt->mt_task_gc);
+                         &rt->mt_task_ref, &rt->mt_task_gc_ref);
   lua_pop(L, 1);
 }
