@@ -104,18 +104,44 @@ int aiolua__async(lua_State *L) {
   return 1;
 }
 
-/* [] -> [body, args...] : unpacks the coroutine object at idx; returns
-** nargs.  Marks it running.  Raises if it was already awaited. */
-int aiolua__coro_unpack(lua_State *L, int idx) {
+/* Claims the coroutine object at idx for the one run it may have: marks it
+** running, or raises if it was already awaited (or closed). */
+void aiolua__coro_claim(lua_State *L, int idx) {
   coro_t *c = lua_touserdata(L, idx);
   if (c->state != CORO_CREATED)
-    return aiolua_error(L, "RuntimeError",
-                        "cannot reuse already awaited coroutine");
+    aiolua_error(L, "RuntimeError", "cannot reuse already awaited coroutine");
   c->state = CORO_RUNNING;
   set_started(L, idx);
+}
+
+/* [] -> [body, args...] : pushes what the claimed coroutine object (or
+** pack) at idx holds; returns nargs. */
+int aiolua__coro_push_body(lua_State *L, int idx) {
+  coro_t *c = lua_touserdata(L, idx);
+  idx = lua_absindex(L, idx);
   luaL_checkstack(L, c->nargs + 2, "too many arguments");
   for (int i = 1; i <= c->nargs + 1; i++) lua_getiuservalue(L, idx, i);
   return c->nargs;
+}
+
+/* [] -> [body, args...] : claims the coroutine object at idx and unpacks
+** it; returns nargs. */
+int aiolua__coro_unpack(lua_State *L, int idx) {
+  aiolua__coro_claim(L, idx);
+  return aiolua__coro_push_body(L, idx);
+}
+
+/* [fn, args...] -> [pack] : fn and its nargs arguments in a claimed
+** coroutine record with no metatable, for a task to call at its first
+** step (create_task(fn, ...)).  Never seen by Lua code. */
+void aiolua__coro_pack(lua_State *L, int nargs) {
+  int base = lua_gettop(L) - nargs;
+  coro_t *c = lua_newuserdatauv(L, sizeof(coro_t), nargs + 1);
+  c->magic = &coro_magic;
+  c->nargs = nargs;
+  c->state = CORO_RUNNING;
+  lua_insert(L, base);                   /* stack: pack, fn, args... */
+  for (int i = nargs + 1; i >= 1; i--) lua_setiuservalue(L, base, i);
 }
 
 /* Raises unless L is the thread of the running task: an await (of a

@@ -39,7 +39,9 @@ enum { KIND_FUTURE, KIND_TASK, KIND_SLEEP };
 #define UV_RESULT 1 /* nil, the single result, a table of results, or error */
 #define UV_CBS 2    /* list of waiters: Task userdata or functions */
 #define UV_EXTRA 3  /* table of rarely used fields (name, tb, cancel...) */
-#define UV_THREAD 4 /* task only: its coroutine while it runs */
+#define UV_THREAD 4 /* task only: what it will call (a coroutine object or
+                       a pack of fn and args) until its first step, then
+                       its coroutine until it finishes */
 #define FUTURE_NUV 3
 #define TASK_NUV 4
 
@@ -232,6 +234,9 @@ int aiolua__await(lua_State *L);
 void aiolua__check_in_task(lua_State *L);
 int aiolua__iscoro(lua_State *L, int idx);
 int aiolua__coro_unpack(lua_State *L, int idx);
+void aiolua__coro_claim(lua_State *L, int idx);
+int aiolua__coro_push_body(lua_State *L, int idx);
+void aiolua__coro_pack(lua_State *L, int nargs);
 int aiolua__async(lua_State *L);
 int aiolua__push_async_body(lua_State *L, int idx);
 int aiolua__isawaitable_obj(lua_State *L, int idx);

@@ -3,6 +3,7 @@
 ** Design note: a task is anchored in the runtime's task table from creation
 ** until it finishes, so the scheduler may hold it by pointer.  Only
 ** aiolua__task_step resumes a task's thread; it runs from the ready queue.
+** The thread is made at the task's first step, not at creation (start()).
 ** The thread yields only through await (a private marker); any other yield
 ** fails the task.  When the thread finishes, its results move into the
 ** task's UV_RESULT, the thread is dropped (a finished task holds only its
@@ -102,21 +103,12 @@ aiolua_task_t *aiolua__task_new(lua_State *L, int nargs) {
     aiolua_error(L, "TypeError", "a coroutine was expected, got %s",
                  aiolua_tofuture(L, base) ? "Future" : luaL_typename(L, base));
   }
+  if (coro) aiolua__coro_claim(L, base);  /* stack: coro */
+  else aiolua__coro_pack(L, nargs);       /* stack: pack */
   aiolua_task_t *t = (aiolua_task_t *)aiolua__future_new(
       L, KIND_TASK, sizeof(aiolua_task_t), TASK_NUV);
-  lua_State *co = t->co = lua_newthread(L);  /* stack: fn, args.., task, co */
-  lua_setiuservalue(L, -2, UV_THREAD);
-  aiolua__mark_task_thread(co);
-  lua_pushcfunction(co, aiolua__task_entry);
-  lua_pushcfunction(co, body_msgh);      /* entry's first argument */
-  if (coro) {                            /* stack: coro, task */
-    nargs = aiolua__coro_unpack(L, base);  /* stack: coro, task, fn, args.. */
-    lua_xmove(L, co, nargs + 1);
-    lua_replace(L, base);                /* stack: task */
-  } else {
-    lua_rotate(L, base, 1);              /* stack: task, fn, args... */
-    lua_xmove(L, co, nargs + 1);         /* stack: task */
-  }
+  lua_insert(L, base);                   /* stack: task, pack */
+  lua_setiuservalue(L, base, UV_THREAD); /* its thread comes at its start */
   t->id = ++rt->task_seq;
   lua_rawgeti(L, LUA_REGISTRYINDEX, rt->tasks_ref);
   lua_pushvalue(L, -2);
@@ -154,6 +146,21 @@ static void push_chained_traceback(lua_State *L, int tidx, aiolua_task_t *t,
   } else {
     lua_pop(L, 1);
   }
+}
+
+/* The end of a finished task, whose userdata is at tt + 1 over the task
+** table at tt: drops its thread (or its unused pack) and unanchors it;
+** pops both. */
+static void release(aiolua_runtime_t *rt, aiolua_task_t *t, int tt) {
+  lua_State *L = rt->L;
+  lua_pushnil(L);
+  lua_setiuservalue(L, tt + 1, UV_THREAD);
+  t->co = NULL;
+  if (!(t->fut.flags & FUT_CWHOLD))          /* else when its waiter runs */
+    aiolua__slot_clear(L, tt, &rt->task_slots, &t->ref);  /* unanchor */
+  rt->ntasks--;
+  lua_settop(L, tt - 1);
+  if (rt->running && (t == rt->main || rt->ntasks == 0)) uv_stop(rt->loop);
 }
 
 /* Finishes task t after its thread returned `status` with `nres` values
@@ -201,14 +208,23 @@ static void finish(aiolua_runtime_t *rt, aiolua_task_t *t, int status,
 #endif
     }
   }
-  lua_pushnil(L);                            /* stack: tasks, task */
-  lua_setiuservalue(L, tidx, UV_THREAD);     /* drop the thread */
-  t->co = NULL;
-  if (!(t->fut.flags & FUT_CWHOLD))          /* else when its waiter runs */
-    aiolua__slot_clear(L, tt, &rt->task_slots, &t->ref);  /* unanchor */
-  rt->ntasks--;
-  lua_settop(L, tt - 1);
-  if (rt->running && (t == rt->main || rt->ntasks == 0)) uv_stop(rt->loop);
+  release(rt, t, tt);
+}
+
+/* Finishes task t, cancelled before its first step, without a thread. */
+static void finish_unstarted(aiolua_runtime_t *rt, aiolua_task_t *t) {
+  lua_State *L = rt->L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->tasks_ref);
+  int tt = lua_gettop(L);
+  lua_rawgeti(L, tt, t->ref);                /* stack: tasks, task */
+  lua_pushvalue(L, tt + 1);
+  if (aiolua__getextra(L, tt + 1, "cancel_msg") != LUA_TSTRING) {
+    lua_pop(L, 1);                           /* as CancelledError's message */
+    lua_pushliteral(L, "");
+  }                                          /* stack: tasks, task, task, msg */
+  t->fut.flags |= FUT_RETRIEVED;
+  aiolua__future_settle(L, &t->fut, FUT_CANCELLED, 1);
+  release(rt, t, tt);
 }
 
 /* --debug: warns about a step that held the loop too long. */
@@ -220,24 +236,44 @@ static void slow_check(aiolua_runtime_t *rt, aiolua_task_t *t, uint64_t t0) {
   (void)rt;
 }
 
+/* Gives task t its thread, at its first step: the thread is made just
+** before it runs (its memory still in the cache), a task cancelled before
+** it starts never makes one, and spawning many tasks touches only their
+** records.  The task's UV_THREAD held the pack (a coroutine object, or fn
+** and its arguments); the thread replaces it.  Returns the thread, its
+** stack laid out for aiolua__task_entry. */
+static lua_State *start(aiolua_runtime_t *rt, aiolua_task_t *t) {
+  lua_State *L = rt->L;
+  aiolua__pushtask(L, t);                /* stack: task */
+  lua_State *co = lua_newthread(L);      /* stack: task, co */
+  aiolua__mark_task_thread(co);
+  lua_pushcfunction(co, aiolua__task_entry);
+  lua_pushcfunction(co, body_msgh);      /* entry's first argument */
+  lua_getiuservalue(L, -2, UV_THREAD);   /* stack: task, co, pack */
+  int nargs = aiolua__coro_push_body(L, -1);
+  lua_xmove(L, co, nargs + 1);           /* co: entry, msgh, fn, args... */
+  lua_pop(L, 1);                         /* stack: task, co */
+  lua_setiuservalue(L, -2, UV_THREAD);
+  lua_pop(L, 1);
+  t->co = co;
+  return co;
+}
+
 /* Runs task t until its next await.  The only caller of lua_resume. */
 void aiolua__task_step(aiolua_runtime_t *rt, aiolua_task_t *t) {
   t->scheduled = 0;
   lua_State *co = t->co;
-  if (co == NULL) return;                /* finished meanwhile */
   int nargs = 0, nres = 0, status;
   if (!t->started) {
     t->started = 1;
     if (t->must_cancel) {                /* cancelled before it ran */
-      lua_settop(co, 0);
-      aiolua__pushtask(co, t);
-      aiolua__getextra(co, -1, "cancel_msg");
-      aiolua_pusherror(co, "CancelledError", "%s",
-                       lua_isstring(co, -1) ? lua_tostring(co, -1) : "");
-      finish(rt, t, LUA_ERRRUN, 1);
+      finish_unstarted(rt, t);
       return;
     }
+    co = start(rt, t);
     nargs = lua_gettop(co) - 1;
+  } else if (co == NULL) {
+    return;                              /* finished meanwhile */
   }
   aiolua_task_t *prev = rt->current;
   rt->current = t;

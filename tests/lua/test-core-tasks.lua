@@ -202,6 +202,46 @@ t.test("create_task of an already awaited coroutine raises", function()
   t.raises("reuse", create_task, c)
 end)
 
+t.test("a coroutine handed to create_task cannot be awaited again", function()
+  local c = add(2, 3)
+  local task = create_task(c)
+  t.raises("reuse", asyncio.await, c)      -- claimed before the task starts
+  t.eq(task:await(), 5)
+end)
+
+t.test("a task makes its thread at its first step, not at creation", function()
+  local spin = asyncio.async(function() sleep(0):await() end)
+  local N = 2000
+  collectgarbage()
+  collectgarbage("stop")
+  local kb0 = collectgarbage("count")
+  local tasks = {}
+  for i = 1, N do tasks[i] = create_task(spin()) end
+  local spawned = (collectgarbage("count") - kb0) * 1024 / N
+  sleep(0):await()                       -- each task has run its first step
+  local started = (collectgarbage("count") - kb0) * 1024 / N
+  collectgarbage("restart")
+  for i = 1, N do tasks[i]:await() end
+  -- a thread is over 1 KB (its stack alone is 45 slots of 16 bytes)
+  t.ok(spawned < 700, ("%.0f B per task not yet started"):format(spawned))
+  t.ok(started - spawned > 700, ("%.0f B per started task"):format(started))
+end)
+
+t.test("a task cancelled before it starts never makes a thread", function()
+  local N = 2000
+  collectgarbage()
+  collectgarbage("stop")
+  local kb0 = collectgarbage("count")
+  local tasks = {}
+  for i = 1, N do tasks[i] = create_task(add(i, 1)) end
+  for i = 1, N do tasks[i]:cancel() end
+  sleep(0):await()                       -- every task is now done
+  local per = (collectgarbage("count") - kb0) * 1024 / N
+  collectgarbage("restart")
+  for i = 1, N do t.eq(tasks[i]:cancelled(), true) end
+  t.ok(per < 700, ("%.0f B per cancelled task"):format(per))
+end)
+
 -- Top level, outside any loop.
 do
   local c = add(1, 2)
