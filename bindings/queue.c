@@ -59,11 +59,11 @@ typedef struct queue {
   const void *self;         /* the Lua queue object */
 } queue_t;
 
-/* An operation.  `magic` tells it from other userdata of the same size
-** more cheaply than a metatable test (l_op_await). */
-static const char op_magic = 0;
+/* An operation: a C awaitable (its header tells it from other userdata
+** more cheaply than a metatable test, in l_op_await and in await). */
+static int op_await(lua_State *L);
 typedef struct op {
-  const void *magic;        /* &op_magic */
+  aiolua_cawait_t h;        /* magic, op_await */
   queue_t *q;
   int kind;                 /* OP_* */
   int pending;              /* made and not yet awaited nor closed */
@@ -385,7 +385,8 @@ static void get_now(lua_State *L, queue_t *q, int qi, int si) {
 /* [] -> [op] : a new operation of `kind` on the queue at qi. */
 static op_t *op_new(lua_State *L, queue_t *q, int qi, int si, int kind) {
   op_t *op = lua_newuserdatauv(L, sizeof *op, OUV_N);
-  op->magic = &op_magic;
+  op->h.magic = &aiolua__cawait_magic;
+  op->h.await = op_await;
   op->q = q;
   op->kind = kind;
   op->pending = 0;
@@ -467,11 +468,10 @@ static int get_wait(lua_State *L) {
   return 1;
 }
 
-/* op:await(): does the put, get or join. */
-static int l_op_await(lua_State *L) {
+/* Awaits the operation at 1 (await's C awaitable entry, which has told
+** it by its header): does the put, get or join. */
+static int op_await(lua_State *L) {
   op_t *op = lua_touserdata(L, 1);
-  if (op == NULL || lua_rawlen(L, 1) != sizeof *op || op->magic != &op_magic)
-    return luaL_typeerror(L, 1, "queue operation");
   aiolua__check_in_task(L);
   if (!op->pending)
     return aiolua_error(L, "RuntimeError",
@@ -503,6 +503,15 @@ static int l_op_await(lua_State *L) {
       lua_pushnil(L);
       return park(L, op, OP_JOIN);
   }
+}
+
+/* op:await() */
+static int l_op_await(lua_State *L) {
+  op_t *op = lua_touserdata(L, 1);
+  if (op == NULL || lua_rawlen(L, 1) != sizeof *op ||
+      op->h.magic != &aiolua__cawait_magic || op->h.await != op_await)
+    return luaL_typeerror(L, 1, "queue operation");
+  return op_await(L);
 }
 
 static op_t *checkop(lua_State *L) {
@@ -702,8 +711,6 @@ int luaopen_aiolua_queue(lua_State *L) {
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, l_op_tostring);
   lua_setfield(L, -2, "__tostring");
-  lua_pushcfunction(L, l_op_await);      /* for a core that calls a C */
-  lua_setfield(L, -2, "__await");        /* __await in place of await */
   lua_pop(L, 1);
   luaL_newlib(L, funcs);
   return 1;

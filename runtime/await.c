@@ -13,6 +13,7 @@
 #include "internal.h"
 
 const char aiolua__await_marker = 0;
+const char aiolua__cawait_magic = 0;
 
 /* Coroutine object: uservalues 1 = the body of the async function, 2.. =
 ** the arguments.  `magic` tells one from other userdata without a
@@ -242,29 +243,36 @@ static int await_future(lua_State *L, aiolua_future_t *f) {
   return park(L, t, f);
 }
 
-/* asyncio.await(aw), aw:await().  Futures and tasks, then coroutine
-** objects, are told by their records (no metatable fetch); a C function in
-** the metatable's __await field (C-implemented awaitables, as the queue's
-** operations) then runs in place of this one, in this frame; anything
-** else with an await method is called as obj:await(). */
+/* Awaits the coroutine object at 1: calls its body inline. */
+static int await_coro(lua_State *L) {
+  aiolua__check_in_task(L);
+  lua_settop(L, 1);
+  int nargs = aiolua__coro_unpack(L, 1);  /* stack: coro, fn, args... */
+  lua_callk(L, nargs, LUA_MULTRET, 0, coro_k);
+  return coro_k(L, LUA_OK, 0);
+}
+
+/* asyncio.await(aw), aw:await().  Futures and tasks, coroutine objects and
+** C awaitables are told by their records, from one look at the userdata
+** (its block and its size; a light userdata has size 0): no metatable
+** fetch.  A C awaitable's function runs in place of this one, in this
+** frame.  Anything else with an await method is called as obj:await(). */
 int aiolua__await(lua_State *L) {
-  aiolua_future_t *f = aiolua_tofuture(L, 1);
-  if (f) return await_future(L, f);
-  if (tocoro(L, 1)) {
-    aiolua__check_in_task(L);
-    lua_settop(L, 1);
-    int nargs = aiolua__coro_unpack(L, 1);  /* stack: coro, fn, args... */
-    lua_callk(L, nargs, LUA_MULTRET, 0, coro_k);
-    return coro_k(L, LUA_OK, 0);
+  void *p = lua_touserdata(L, 1);
+  size_t len = p ? lua_rawlen(L, 1) : 0;
+  if (len == sizeof(aiolua_future_t) || len == sizeof(aiolua_task_t) ||
+      len == sizeof(aiolua_sleep_t)) {
+    aiolua_future_t *f = p;
+    if (f->magic == FUT_MAGIC && f->rt == aiolua__rt(L))
+      return await_future(L, f);
   }
-  if (lua_getmetatable(L, 1)) {
-    if (lua_getfield(L, -1, "__await") == LUA_TFUNCTION &&
-        lua_iscfunction(L, -1)) {
-      lua_CFunction fn = lua_tocfunction(L, -1);
+  if (len >= sizeof(aiolua_cawait_t)) {
+    if (len == sizeof(coro_t) && ((coro_t *)p)->magic == &coro_magic)
+      return await_coro(L);
+    if (((aiolua_cawait_t *)p)->magic == &aiolua__cawait_magic) {
       lua_settop(L, 1);
-      return fn(L);
+      return ((aiolua_cawait_t *)p)->await(L);
     }
-    lua_pop(L, 2);
   }
   /* any object with its own await method (not this function) */
   if (aiolua__isawaitable_obj(L, 1)) {

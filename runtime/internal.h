@@ -113,6 +113,16 @@ typedef struct aiolua_cwaiter {
   int queued;   /* its calls waiting in the ready queue */
 } aiolua_cwaiter_t;
 
+/* A C awaitable: a full userdata whose block starts with this record (the
+** queue's operations).  aiolua__await tells one by its magic word and
+** calls `await` in its own frame, the awaitable at index 1: no metatable
+** lookup on the path of every `await q:get()`. */
+typedef struct aiolua_cawait {
+  const void *magic;       /* &aiolua__cawait_magic */
+  lua_CFunction await;
+} aiolua_cawait_t;
+extern const char aiolua__cawait_magic;
+
 /* Ready queue entries. */
 enum { RQ_TASK, RQ_CALL, RQ_CB, RQ_CW, RQ_CW1, RQ_C };
 typedef struct rq_entry {
