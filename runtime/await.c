@@ -9,6 +9,7 @@
 ** future returns at once without yielding.
 */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "internal.h"
 
@@ -56,21 +57,62 @@ int aiolua__isawaitable_obj(lua_State *L, int idx) {
   return r;
 }
 
-/* Started (or closed) coroutine objects get a metatable without __gc: the
-** "never awaited" finalizer then costs nothing for them. */
-static void set_started(lua_State *L, int idx) {
-  lua_rawgeti(L, LUA_REGISTRYINDEX, aiolua__rt(L)->mt_coro_started_ref);
-  lua_setmetatable(L, idx);
+/* "Never awaited" without a finalizer on every coroutine object.  A
+** finalizer costs an object two collections and a call of __gc, and
+** almost every coroutine object is awaited (or handed to create_task)
+** right where it was made.  So a new one goes on the runtime's fresh list
+** (a C array, and a registry table that keeps the objects alive), and is
+** taken off again when it is claimed straight away, the last one made.  A
+** flush -- after each task step, each drain of the ready queue, before
+** the state closes, and when the list is long -- gives those still not
+** awaited the metatable with __gc (coro_gc reports them when collected)
+** and lets the others go. */
+#define FRESH_MAX 4096
+
+static void fresh_push(lua_State *L, aiolua_runtime_t *rt, coro_t *c) {
+  if (rt->nfresh == FRESH_MAX) aiolua__coro_flush(L, rt);
+  if (rt->nfresh == rt->fresh_cap) {
+    int cap = rt->fresh_cap ? rt->fresh_cap * 2 : 16;
+    void **a = realloc(rt->fresh, (size_t)cap * sizeof *a);
+    if (a == NULL) luaL_error(L, "not enough memory");
+    rt->fresh = a;
+    rt->fresh_cap = cap;
+  }
+  rt->fresh[rt->nfresh++] = c;           /* stack: coro */
+  lua_pushvalue(L, lua_upvalueindex(2)); /* the fresh table */
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, rt->nfresh);
+  lua_pop(L, 1);
+  if (rt->nfresh > rt->fresh_hw) rt->fresh_hw = rt->nfresh;
 }
 
-/* An async function's upvalue: its body. */
+/* Flushes the fresh list, working on L's stack. */
+void aiolua__coro_flush(lua_State *L, aiolua_runtime_t *rt) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->fresh_ref);
+  for (int i = 0; i < rt->nfresh; i++) {
+    if (((coro_t *)rt->fresh[i])->state != CORO_CREATED) continue;
+    lua_rawgeti(L, -1, i + 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, rt->mt_coro_gc_ref);
+    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
+  }
+  for (int i = 1; i <= rt->fresh_hw; i++) {  /* slots of claimed ones too */
+    lua_pushnil(L);
+    lua_rawseti(L, -2, i);
+  }
+  lua_pop(L, 1);
+  rt->nfresh = rt->fresh_hw = 0;
+}
+
+/* An async function's upvalues: its body and the fresh table. */
 static int async_call(lua_State *L) {
   int nargs = lua_gettop(L);
+  aiolua_runtime_t *rt = aiolua__rt(L);
   coro_t *c = lua_newuserdatauv(L, sizeof(coro_t), nargs + 1);
   c->magic = &coro_magic;
   c->nargs = nargs;
   c->state = CORO_CREATED;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, aiolua__rt(L)->mt_coro_ref);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->mt_coro_ref);
   lua_setmetatable(L, -2);               /* stack: args..., coro */
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_setiuservalue(L, -2, 1);           /* the body */
@@ -78,6 +120,7 @@ static int async_call(lua_State *L) {
     lua_pushvalue(L, i);
     lua_setiuservalue(L, -2, i + 1);
   }
+  fresh_push(L, rt, c);
   return 1;
 }
 
@@ -101,7 +144,8 @@ int aiolua__async(lua_State *L) {
     lua_pop(L, 1);
   }
   lua_settop(L, 1);
-  lua_pushcclosure(L, async_call, 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, aiolua__rt(L)->fresh_ref);
+  lua_pushcclosure(L, async_call, 2);
   return 1;
 }
 
@@ -112,7 +156,9 @@ void aiolua__coro_claim(lua_State *L, int idx) {
   if (c->state != CORO_CREATED)
     aiolua_error(L, "RuntimeError", "cannot reuse already awaited coroutine");
   c->state = CORO_RUNNING;
-  set_started(L, idx);
+  aiolua_runtime_t *rt = aiolua__rt(L);
+  if (rt->nfresh > 0 && rt->fresh[rt->nfresh - 1] == c)
+    rt->nfresh--;                        /* made just now: off the list */
 }
 
 /* [] -> [body, args...] : pushes what the claimed coroutine object (or
@@ -321,15 +367,13 @@ static int coro_tostring(lua_State *L) {
 
 static int coro_close(lua_State *L) {
   coro_t *c = checkcoro(L, 1);
-  if (c->state == CORO_CREATED) {
-    c->state = CORO_CLOSED;
-    set_started(L, 1);
-  }
+  if (c->state == CORO_CREATED) c->state = CORO_CLOSED;
   return 0;
 }
 
 /* A coroutine object collected without ever being awaited is a bug in the
-** program; CPython warns about it, and so do we. */
+** program; CPython warns about it, and so do we (only objects flushed from
+** the fresh list while still unawaited have this finalizer). */
 static int coro_gc(lua_State *L) {
   coro_t *c = lua_touserdata(L, 1);
   if (c->state != CORO_CREATED) return 0;
@@ -346,6 +390,6 @@ void aiolua__await_open(lua_State *L) {
   aiolua_runtime_t *rt = aiolua__rt(L);
   luaL_newlib(L, methods);
   aiolua__new_metatables(L, AIOLUA_CORO_MT, -1, coro_tostring, coro_gc,
-                         &rt->mt_coro_started_ref, &rt->mt_coro_ref);
+                         &rt->mt_coro_ref, &rt->mt_coro_gc_ref);
   lua_pop(L, 1);
 }

@@ -163,7 +163,10 @@ struct aiolua_runtime {
   lua_Integer cbq_head, cbq_tail;
   int mt_future_ref, mt_task_ref, mt_coro_ref; /* plain metatables */
   int mt_future_gc_ref, mt_task_gc_ref;  /* the same with __gc */
-  int mt_coro_started_ref;               /* coroutine objects once started */
+  int mt_coro_gc_ref;                    /* the same with __gc */
+  void **fresh;          /* coroutine objects not yet flushed (await.c) */
+  int nfresh, fresh_cap, fresh_hw;
+  int fresh_ref;         /* registry: table holding them */
   int mt_cwaiter_ref;                    /* C waiters */
   /* run state */
   int running;           /* inside aiolua_run / run_until_complete */
@@ -247,6 +250,7 @@ int aiolua__coro_unpack(lua_State *L, int idx);
 void aiolua__coro_claim(lua_State *L, int idx);
 int aiolua__coro_push_body(lua_State *L, int idx);
 void aiolua__coro_pack(lua_State *L, int nargs);
+void aiolua__coro_flush(lua_State *L, aiolua_runtime_t *rt);
 int aiolua__async(lua_State *L);
 int aiolua__push_async_body(lua_State *L, int idx);
 int aiolua__isawaitable_obj(lua_State *L, int idx);

@@ -133,6 +133,7 @@ static int init_protected(lua_State *L) {
   rt->anchors_ref = new_registry_table(L);
   rt->cbs_ref = new_registry_table(L);
   rt->cbq_ref = new_registry_table(L);
+  rt->fresh_ref = new_registry_table(L);
   luaL_newmetatable(L, "aiolua.Waiter");  /* C waiters */
   rt->mt_cwaiter_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_newtable(L);                       /* async function bodies -> names */
@@ -391,6 +392,8 @@ void aiolua_runtime_free(aiolua_runtime_t *rt) {
     if (lua_pcall(rt->L, 1, 0, 0) != LUA_OK) lua_pop(rt->L, 1);
   }
   rt->closing = 1;
+  if (rt->fresh_ref) aiolua__coro_flush(rt->L, rt);  /* then lua_close
+                                            reports the never awaited */
   aiolua__timer_clear(rt);               /* timers live in Lua memory */
   rt->rq_len = 0;
   lua_close(rt->L);                      /* bindings' __gc close handles */
@@ -398,6 +401,7 @@ void aiolua_runtime_free(aiolua_runtime_t *rt) {
   aiolua__alloc_free(rt->alloc);
   free(rt->task_slots.free);
   free(rt->anchor_slots.free);
+  free(rt->fresh);
   aiolua__sched_close(rt);
   aiolua__timer_close(rt);
   if (rt->loop == &rt->own_loop) {

@@ -228,6 +228,7 @@ int aiolua__rq_run(aiolua_runtime_t *rt) {
       default: e.cfn(rt, e.p); break;
     }
   }
+  if (rt->fresh_hw) aiolua__coro_flush(L, rt);  /* from callbacks */
   return (int)n;
 }
 

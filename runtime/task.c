@@ -280,6 +280,7 @@ void aiolua__task_step(aiolua_runtime_t *rt, aiolua_task_t *t) {
   uint64_t t0 = (rt->flags & AIOLUA_DEBUG) ? uv_hrtime() : 0;
   status = lua_resume(co, rt->L, nargs, &nres);
   rt->current = prev;
+  if (rt->fresh_hw) aiolua__coro_flush(rt->L, rt);
   if (t0) slow_check(rt, t, t0);
   if (status == LUA_YIELD) {
     if (nres == 1 && lua_touserdata(co, -1) == AIOLUA_AWAIT_MARKER) {
