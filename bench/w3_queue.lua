@@ -1,7 +1,10 @@
 -- w3_queue.lua -- W3 on aiolua: 4 producers and 4 consumers move N items
--- through an asyncio.Queue(100).  Usage: aiolua w3_queue.lua N
+-- through an asyncio.Queue(100).  Usage: aiolua w3_queue.lua N [await]
+-- With "await" the operations are awaited as asyncio.await(q:get()), what
+-- the dialect's `await q:get()` compiles to, instead of q:get():await().
 local asyncio = require "asyncio"
 local N = tonumber(arg[1]) or 1000000
+local AWAIT_FORM = arg[2] == "await"
 local P, C, MAX = 4, 4, 100
 local STOP = {}
 
@@ -24,6 +27,20 @@ local consumer = asyncio.async(function(q)
     n = n + 1
   end
 end)
+
+if AWAIT_FORM then
+  producer = asyncio.async(function(q, count)
+    for i = 1, count do asyncio.await(q:put(i)) end
+  end)
+  consumer = asyncio.async(function(q)
+    local n = 0
+    while true do
+      local x = asyncio.await(q:get())
+      if x == STOP then return n end
+      n = n + 1
+    end
+  end)
+end
 
 asyncio.run(function()
   local loop = asyncio.get_running_loop()
