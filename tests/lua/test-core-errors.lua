@@ -341,4 +341,12 @@ do
   for _, c2 in ipairs(results) do t.test(c2[1], c2[2]) end
 end
 
+t.test("tracebacks through built-in Lua modules name their file and line", function()
+  -- the modules are embedded as bytecode compiled with debug information
+  local _, tb = xpcall(asyncio.Queue, function(e)
+    return debug.traceback(tostring(e), 2)
+  end, "x")
+  t.ok(tb:find("%[asyncio/queues%.lua%]:%d+: in function <%[asyncio/queues%.lua%]:%d+>"), tb)
+end)
+
 t.run()
