@@ -166,7 +166,8 @@ void aiolua__coro_claim(lua_State *L, int idx) {
 int aiolua__coro_push_body(lua_State *L, int idx) {
   coro_t *c = lua_touserdata(L, idx);
   idx = lua_absindex(L, idx);
-  luaL_checkstack(L, c->nargs + 2, "too many arguments");
+  if (c->nargs > LUA_MINSTACK / 2)      /* a C frame has LUA_MINSTACK */
+    luaL_checkstack(L, c->nargs + 2, "too many arguments");
   for (int i = 1; i <= c->nargs + 1; i++) lua_getiuservalue(L, idx, i);
   return c->nargs;
 }

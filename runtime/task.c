@@ -32,7 +32,7 @@ static aiolua_task_t *checktask(lua_State *L, int idx) {
 void aiolua__pushtask(lua_State *L, aiolua_task_t *t) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, t->fut.rt->tasks_ref);
   lua_rawgeti(L, -1, t->ref);
-  lua_remove(L, -2);
+  lua_replace(L, -2);          /* as lua_remove(L, -2), without a rotate */
 }
 
 /* A task's thread runs aiolua__task_entry(msgh, fn, args...) (its stack
@@ -244,17 +244,18 @@ static void slow_check(aiolua_runtime_t *rt, aiolua_task_t *t, uint64_t t0) {
 ** stack laid out for aiolua__task_entry. */
 static lua_State *start(aiolua_runtime_t *rt, aiolua_task_t *t) {
   lua_State *L = rt->L;
-  aiolua__pushtask(L, t);                /* stack: task */
-  lua_State *co = lua_newthread(L);      /* stack: task, co */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->tasks_ref);
+  lua_rawgeti(L, -1, t->ref);            /* stack: tasks, task */
+  lua_State *co = lua_newthread(L);      /* stack: tasks, task, co */
   aiolua__mark_task_thread(co);
   lua_pushcfunction(co, aiolua__task_entry);
   lua_pushcfunction(co, body_msgh);      /* entry's first argument */
-  lua_getiuservalue(L, -2, UV_THREAD);   /* stack: task, co, pack */
+  lua_getiuservalue(L, -2, UV_THREAD);   /* stack: tasks, task, co, pack */
   int nargs = aiolua__coro_push_body(L, -1);
   lua_xmove(L, co, nargs + 1);           /* co: entry, msgh, fn, args... */
-  lua_pop(L, 1);                         /* stack: task, co */
+  lua_settop(L, -2);                     /* stack: tasks, task, co */
   lua_setiuservalue(L, -2, UV_THREAD);
-  lua_pop(L, 1);
+  lua_settop(L, -3);
   t->co = co;
   return co;
 }
