@@ -27,12 +27,16 @@ typedef struct coro {
   int state;
 } coro_t;
 
+/* The coroutine object in block p of rawlen len, or NULL. */
+static coro_t *ascoro(void *p, size_t len) {
+  coro_t *c = p;
+  return len == sizeof(coro_t) && c->magic == &coro_magic ? c : NULL;
+}
+
 /* The coroutine object at idx, or NULL. */
 static coro_t *tocoro(lua_State *L, int idx) {
-  coro_t *c = lua_touserdata(L, idx);
-  return c && lua_type(L, idx) == LUA_TUSERDATA &&
-         lua_rawlen(L, idx) == sizeof(coro_t) && c->magic == &coro_magic
-             ? c : NULL;
+  void *p = lua_touserdata(L, idx);
+  return p ? ascoro(p, lua_rawlen(L, idx)) : NULL;
 }
 
 int aiolua__iscoro(lua_State *L, int idx) {
@@ -89,13 +93,15 @@ static void fresh_push(lua_State *L, aiolua_runtime_t *rt, coro_t *c) {
 /* Flushes the fresh list, working on L's stack. */
 void aiolua__coro_flush(lua_State *L, aiolua_runtime_t *rt) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, rt->fresh_ref);
-  for (int i = 0; i < rt->nfresh; i++) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->mt_coro_gc_ref);
+  for (int i = 0; i < rt->nfresh; i++) {   /* stack: fresh, mt */
     if (((coro_t *)rt->fresh[i])->state != CORO_CREATED) continue;
-    lua_rawgeti(L, -1, i + 1);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, rt->mt_coro_gc_ref);
+    lua_rawgeti(L, -2, i + 1);
+    lua_pushvalue(L, -2);
     lua_setmetatable(L, -2);
     lua_pop(L, 1);
   }
+  lua_pop(L, 1);
   for (int i = 1; i <= rt->fresh_hw; i++) {  /* slots of claimed ones too */
     lua_pushnil(L);
     lua_rawseti(L, -2, i);
@@ -307,19 +313,13 @@ static int await_coro(lua_State *L) {
 int aiolua__await(lua_State *L) {
   void *p = lua_touserdata(L, 1);
   size_t len = p ? lua_rawlen(L, 1) : 0;
-  if (len == sizeof(aiolua_future_t) || len == sizeof(aiolua_task_t) ||
-      len == sizeof(aiolua_sleep_t)) {
-    aiolua_future_t *f = p;
-    if (f->magic == FUT_MAGIC && f->rt == aiolua__rt(L))
-      return await_future(L, f);
-  }
-  if (len >= sizeof(aiolua_cawait_t)) {
-    if (len == sizeof(coro_t) && ((coro_t *)p)->magic == &coro_magic)
-      return await_coro(L);
-    if (((aiolua_cawait_t *)p)->magic == &aiolua__cawait_magic) {
-      lua_settop(L, 1);
-      return ((aiolua_cawait_t *)p)->await(L);
-    }
+  aiolua_future_t *f = aiolua__asfuture(L, p, len);
+  if (f) return await_future(L, f);
+  if (ascoro(p, len)) return await_coro(L);
+  if (len >= sizeof(aiolua_cawait_t) &&
+      ((aiolua_cawait_t *)p)->magic == &aiolua__cawait_magic) {
+    lua_settop(L, 1);
+    return ((aiolua_cawait_t *)p)->await(L);
   }
   /* any object with its own await method (not this function) */
   if (aiolua__isawaitable_obj(L, 1)) {

@@ -58,15 +58,19 @@ aiolua_future_t *aiolua__future_new(lua_State *L, int kind, size_t size,
 
 /* A future is a full userdata of one of three sizes with FUT_MAGIC and
 ** this runtime in its record: cheaper than fetching its metatable, and no
-** other userdata can pass (a light userdata has length 0). */
-aiolua_future_t *aiolua_tofuture(lua_State *L, int idx) {
-  aiolua_future_t *f = lua_touserdata(L, idx);
-  if (f == NULL) return NULL;
-  size_t len = lua_rawlen(L, idx);
+** other userdata can pass (a light userdata has length 0).  p and len are
+** the block and rawlen of a value (NULL and 0 if it is no userdata). */
+aiolua_future_t *aiolua__asfuture(lua_State *L, void *p, size_t len) {
+  aiolua_future_t *f = p;
   if (len != sizeof(aiolua_future_t) && len != sizeof(aiolua_task_t) &&
       len != sizeof(aiolua_sleep_t))
     return NULL;
   return f->magic == FUT_MAGIC && f->rt == aiolua__rt(L) ? f : NULL;
+}
+
+aiolua_future_t *aiolua_tofuture(lua_State *L, int idx) {
+  void *p = lua_touserdata(L, idx);
+  return p ? aiolua__asfuture(L, p, lua_rawlen(L, idx)) : NULL;
 }
 
 aiolua_future_t *aiolua__checkfuture(lua_State *L, int idx) {

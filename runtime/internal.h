@@ -210,6 +210,7 @@ uint64_t aiolua__ms(double seconds);
 /* future.c */
 aiolua_future_t *aiolua__future_new(lua_State *L, int kind, size_t size,
                                     int nuv);
+aiolua_future_t *aiolua__asfuture(lua_State *L, void *p, size_t len);
 aiolua_future_t *aiolua__checkfuture(lua_State *L, int idx);
 int aiolua__outcome(lua_State *L, int idx, aiolua_future_t *f);
 void aiolua__future_methods(lua_State *L);
