@@ -218,8 +218,9 @@ static void finish_unstarted(aiolua_runtime_t *rt, aiolua_task_t *t) {
   int tt = lua_gettop(L);
   lua_rawgeti(L, tt, t->ref);                /* stack: tasks, task */
   lua_pushvalue(L, tt + 1);
-  if (aiolua__getextra(L, tt + 1, "cancel_msg") != LUA_TSTRING) {
-    lua_pop(L, 1);                           /* as CancelledError's message */
+  aiolua__getextra(L, tt + 1, "cancel_msg");
+  if (lua_tostring(L, -1) == NULL) {         /* as CancelledError's message: */
+    lua_pop(L, 1);                           /* a string or number, or "" */
     lua_pushliteral(L, "");
   }                                          /* stack: tasks, task, task, msg */
   t->fut.flags |= FUT_RETRIEVED;

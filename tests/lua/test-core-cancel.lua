@@ -35,6 +35,20 @@ t.test("cancel before start: the body never runs", function()
   t.same_as(t.events(), {})
 end)
 
+t.test("cancel messages: a number becomes a string, others are dropped", function()
+  -- before its first step (the task has no thread yet) and while parked
+  for _, m in ipairs({ 42, "m", {}, false }) do
+    local want = (type(m) == "number" or type(m) == "string") and tostring(m) or ""
+    local early = create_task(function() end)
+    early:cancel(m)
+    local parked = create_task(function() sleep(1):await() end)
+    yield()
+    parked:cancel(m)
+    expect_cancelled(early, want)
+    expect_cancelled(parked, want)
+  end
+end)
+
 t.test("cancel while parked, twice: the first message wins", function()
   -- c1 True c2 True n 2; CancelledError('m1')
   local task = create_task(body())
