@@ -170,7 +170,11 @@ static handle_t *call_later(lua_State *L, double delay) {
   lua_pushvalue(L, -1);
   h->anchor = luaL_ref(L, LUA_REGISTRYINDEX);
   h->timer.fire = handle_fire;
-  aiolua__timer_start(h->rt, &h->timer, aiolua__ms(delay));
+  if (aiolua__timer_start(h->rt, &h->timer, aiolua__ms(delay)) < 0) {
+    luaL_unref(L, LUA_REGISTRYINDEX, h->anchor);
+    h->anchor = LUA_NOREF;
+    luaL_error(L, "not enough memory");
+  }
   return h;
 }
 

@@ -340,10 +340,13 @@ static void sleep_fire(aiolua_runtime_t *rt, aiolua_timer_t *timer) {
 /* Arms the sleep future at the top of the stack (idempotent). */
 void aiolua__sleep_arm(lua_State *L, aiolua_sleep_t *s) {
   if (s->fut.flags & FUT_ARMED || s->fut.state != FUT_PENDING) return;
-  aiolua__future_anchor(L, &s->fut, -1);
-  s->fut.flags |= FUT_ARMED;
+  aiolua__future_anchor(L, &s->fut, -1); /* first: it may raise */
   s->timer.fire = sleep_fire;
-  aiolua__timer_start(s->fut.rt, &s->timer, aiolua__ms(s->delay));
+  if (aiolua__timer_start(s->fut.rt, &s->timer, aiolua__ms(s->delay)) < 0) {
+    aiolua__future_unanchor(L, &s->fut);
+    luaL_error(L, "not enough memory");
+  }
+  s->fut.flags |= FUT_ARMED;
 }
 
 /* ---- public C API ---------------------------------------------------- */

@@ -152,6 +152,7 @@ struct aiolua_runtime {
   uv_timer_t uvtimer;
   /* tasks */
   aiolua_task_t *current;
+  aiolua_task_t *starting;  /* a task making its thread (task.c's start) */
   unsigned task_seq;
   int ntasks;            /* alive (not done) tasks */
   int tasks_ref;         /* registry: alive tasks, by slot */
@@ -185,6 +186,7 @@ int aiolua__run_main(lua_State *L, int nargs, int keep_tasks);
 int aiolua__all_tasks(lua_State *L);
 
 /* sched.c: the ready queue and the only lua_resume caller */
+int aiolua__rq_reserve(aiolua_runtime_t *rt, size_t n);
 void aiolua__rq_push_task(aiolua_runtime_t *rt, aiolua_task_t *t);
 void aiolua__rq_push_c(aiolua_runtime_t *rt,
                        void (*fn)(aiolua_runtime_t *, void *), void *data);
@@ -199,7 +201,7 @@ void aiolua__sched_init(aiolua_runtime_t *rt);
 void aiolua__sched_close(aiolua_runtime_t *rt);
 
 /* timer.c */
-void aiolua__timer_start(aiolua_runtime_t *rt, aiolua_timer_t *t, uint64_t ms);
+int aiolua__timer_start(aiolua_runtime_t *rt, aiolua_timer_t *t, uint64_t ms);
 void aiolua__timer_stop(aiolua_runtime_t *rt, aiolua_timer_t *t);
 int aiolua__timer_next(const aiolua_runtime_t *rt, uint64_t *when);
 void aiolua__timer_init(aiolua_runtime_t *rt);
@@ -240,6 +242,7 @@ void aiolua__adopt_exception(lua_State *L, int idx, aiolua_future_t *f,
 /* task.c */
 aiolua_task_t *aiolua__task_new(lua_State *L, int nargs);
 void aiolua__task_step(aiolua_runtime_t *rt, aiolua_task_t *t);
+int aiolua__task_start_failed(aiolua_runtime_t *rt);
 int aiolua__task_cancel(lua_State *L, aiolua_task_t *t, int msgidx);
 aiolua_task_t *aiolua__totask(lua_State *L, int idx);
 void aiolua__task_open(lua_State *L);

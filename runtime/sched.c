@@ -19,22 +19,34 @@
 
 #define DRAIN_EXTRA 8192 /* entries queued during a drain that it may run */
 
-static void rq_grow(aiolua_runtime_t *rt) {
-  size_t cap = rt->rq_cap ? rt->rq_cap * 2 : 256;
+/* Gives the ring room for at least n entries; -1 if out of memory (the
+** ring is then as it was). */
+int aiolua__rq_reserve(aiolua_runtime_t *rt, size_t n) {
+  if (n <= rt->rq_cap) return 0;
+  size_t cap = rt->rq_cap ? rt->rq_cap : 256;
+  while (cap < n) cap *= 2;
   rq_entry_t *q = malloc(cap * sizeof *q);
-  if (q == NULL) abort();  /* XXX: cannot report OOM from a settle path */
+  if (q == NULL) return -1;
   for (size_t i = 0; i < rt->rq_len; i++)
     q[i] = rt->rq[(rt->rq_head + i) % rt->rq_cap];
   free(rt->rq);
   rt->rq = q;
   rt->rq_head = 0;
   rt->rq_cap = cap;
+  return 0;
 }
 
 static void idle_cb(uv_idle_t *h);
 
+/* A push cannot fail: it may run where no error can be raised (a settle,
+** a libuv callback).  create_task reserves room for twice the tasks alive,
+** so only a flood of done callbacks can still meet a full ring with no
+** memory left, which ends the process with a message. */
 static rq_entry_t *rq_push(aiolua_runtime_t *rt) {
-  if (rt->rq_len == rt->rq_cap) rq_grow(rt);
+  if (rt->rq_len == rt->rq_cap && aiolua__rq_reserve(rt, rt->rq_cap + 1) < 0) {
+    fprintf(stderr, "aiolua: out of memory for the ready queue\n");
+    abort();
+  }
   if (rt->rq_len == 0 && !rt->closing) uv_idle_start(&rt->idle, idle_cb);
   return &rt->rq[(rt->rq_head + rt->rq_len++) % rt->rq_cap];
 }
@@ -242,7 +254,7 @@ static void idle_cb(uv_idle_t *h) {
   lua_State *L = rt->L;
   lua_pushcfunction(L, drain_protected);
   lua_pushlightuserdata(L, rt);
-  if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+  if (lua_pcall(L, 1, 0, 0) != LUA_OK && !aiolua__task_start_failed(rt)) {
     fprintf(stderr, "aiolua: internal error in the scheduler: %s\n",
             lua_tostring(L, -1));
     lua_pop(L, 1);

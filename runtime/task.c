@@ -81,6 +81,10 @@ aiolua_task_t *aiolua__task_new(lua_State *L, int nargs) {
   aiolua_runtime_t *rt = aiolua__rt(L);
   int base = lua_gettop(L) - nargs;  /* index of fn */
   int coro = 0;
+  /* room in the ready queue for every task alive and as many callbacks,
+  ** so that scheduling one later never needs memory it cannot get */
+  if (aiolua__rq_reserve(rt, 2 * ((size_t)rt->ntasks + 1)) < 0)
+    luaL_error(L, "not enough memory");
   if (aiolua__iscoro(L, base)) {
     if (nargs > 0) luaL_error(L, "create_task: a coroutine takes no arguments");
     coro = 1;
@@ -228,6 +232,36 @@ static void finish_unstarted(aiolua_runtime_t *rt, aiolua_task_t *t) {
   release(rt, t, tt);
 }
 
+/* Fails task t, whose start ran out of memory (rt->starting), with the
+** error at 2 (1: t as a light userdata); protected. */
+static int fail_start(lua_State *L) {
+  aiolua_runtime_t *rt = aiolua__rt(L);
+  aiolua_task_t *t = lua_touserdata(L, 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->tasks_ref);
+  int tt = lua_gettop(L);
+  lua_rawgeti(L, tt, t->ref);                /* stack: t, err, tasks, task */
+  lua_pushvalue(L, tt + 1);
+  lua_pushvalue(L, 2);
+  aiolua__future_settle(L, &t->fut, FUT_FAILED, 1);
+  release(rt, t, tt);
+  return 0;
+}
+
+/* [err] -> [] : the drain stopped on err; if it came from a task's start
+** (a thread it could not make), that task fails with it rather than stay
+** pending with no thread.  Returns 1 if it did. */
+int aiolua__task_start_failed(aiolua_runtime_t *rt) {
+  lua_State *L = rt->L;
+  aiolua_task_t *t = rt->starting;
+  if (t == NULL) return 0;
+  rt->starting = NULL;
+  lua_pushcfunction(L, fail_start);
+  lua_pushlightuserdata(L, t);
+  lua_rotate(L, -3, 2);                      /* stack: fail_start, t, err */
+  if (lua_pcall(L, 2, 0, 0) != LUA_OK) lua_pop(L, 1);
+  return 1;
+}
+
 /* --debug: warns about a step that held the loop too long. */
 static void slow_check(aiolua_runtime_t *rt, aiolua_task_t *t, uint64_t t0) {
   double dt = (double)(uv_hrtime() - t0) / 1e9;
@@ -272,7 +306,9 @@ void aiolua__task_step(aiolua_runtime_t *rt, aiolua_task_t *t) {
       finish_unstarted(rt, t);
       return;
     }
+    rt->starting = t;                    /* until its thread is made */
     co = start(rt, t);
+    rt->starting = NULL;
     nargs = lua_gettop(co) - 1;
   } else if (co == NULL) {
     return;                              /* finished meanwhile */

@@ -156,31 +156,35 @@ uint64_t aiolua__ms(double seconds) {
   return (uint64_t)ceil(seconds * 1000.0);
 }
 
-/* Starts t to fire `ms` milliseconds from now (again, if it ran). */
-void aiolua__timer_start(aiolua_runtime_t *rt, aiolua_timer_t *t, uint64_t ms) {
+/* Starts t to fire `ms` milliseconds from now (again, if it ran).  0, or
+** -1 when out of memory for the list of a new duration (t is then
+** stopped, nothing else changed). */
+int aiolua__timer_start(aiolua_runtime_t *rt, aiolua_timer_t *t, uint64_t ms) {
   aiolua__timer_stop(rt, t);
+  aiolua_tlist_t *l = map_get(rt, ms);
+  if (l == NULL) {                        /* memory first, then changes */
+    if (rt->nheap == rt->heap_cap) {
+      int cap = rt->heap_cap ? rt->heap_cap * 2 : 16;
+      aiolua_tlist_t **h = realloc(rt->heap, cap * sizeof *h);
+      if (h == NULL) return -1;
+      rt->heap = h;
+      rt->heap_cap = cap;
+    }
+    if (!map_reserve(rt) || (l = malloc(sizeof *l)) == NULL) return -1;
+    l->head = NULL;
+  }
   uv_update_time(rt->loop);  /* deadlines count from now, not from the
                                 start of this loop iteration */
   t->when = uv_now(rt->loop) + ms;
   t->seq = rt->timer_seq++;
   t->next = NULL;
-  aiolua_tlist_t *l = map_get(rt, ms);
-  if (l) {                                /* due after every timer in l */
+  if (l->head) {                          /* due after every timer in l */
     t->prev = l->tail;
     l->tail->next = t;
     l->tail = t;
     t->list = l;
-    return;
+    return 0;
   }
-  if (rt->nheap == rt->heap_cap) {
-    int cap = rt->heap_cap ? rt->heap_cap * 2 : 16;
-    aiolua_tlist_t **h = realloc(rt->heap, cap * sizeof *h);
-    if (h == NULL) abort();  /* XXX: no way to report OOM from here */
-    rt->heap = h;
-    rt->heap_cap = cap;
-  }
-  l = malloc(sizeof *l);
-  if (l == NULL || !map_reserve(rt)) abort();  /* XXX: as above */
   l->ms = ms;
   l->head = l->tail = t;
   t->prev = NULL;
@@ -189,6 +193,7 @@ void aiolua__timer_start(aiolua_runtime_t *rt, aiolua_timer_t *t, uint64_t ms) {
   place(rt, l, rt->nheap++);
   sift_up(rt, l->hidx);
   if (l->hidx == 0) rearm(rt);
+  return 0;
 }
 
 /* Removes t from its list if it is started.  Idempotent. */
