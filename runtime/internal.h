@@ -123,13 +123,18 @@ typedef struct aiolua_cawait {
 } aiolua_cawait_t;
 extern const char aiolua__cawait_magic;
 
-/* Ready queue entries. */
+/* A C call for the ready queue (RQ_C): a record whose first field is the
+** function, which gets the record itself. */
+typedef struct aiolua_rqcall {
+  void (*fn)(aiolua_runtime_t *rt, struct aiolua_rqcall *self);
+} aiolua_rqcall_t;
+
+/* Ready queue entries: 16 bytes, as the ring holds one per task alive. */
 enum { RQ_TASK, RQ_CALL, RQ_CB, RQ_CW, RQ_CW1, RQ_C };
 typedef struct rq_entry {
-  uint8_t kind;
-  void *p;      /* task, or C function data */
-  void (*cfn)(aiolua_runtime_t *rt, void *data);
+  void *p;      /* task (RQ_TASK), held future (RQ_CW1), aiolua_rqcall_t */
   int ref;      /* RQ_CALL: ref of a {fn, args...} pack in the cb table */
+  uint8_t kind;
 } rq_entry_t;
 
 struct aiolua_runtime {
@@ -188,8 +193,7 @@ int aiolua__all_tasks(lua_State *L);
 /* sched.c: the ready queue and the only lua_resume caller */
 int aiolua__rq_reserve(aiolua_runtime_t *rt, size_t n);
 void aiolua__rq_push_task(aiolua_runtime_t *rt, aiolua_task_t *t);
-void aiolua__rq_push_c(aiolua_runtime_t *rt,
-                       void (*fn)(aiolua_runtime_t *, void *), void *data);
+void aiolua__rq_push_c(aiolua_runtime_t *rt, aiolua_rqcall_t *call);
 void aiolua__rq_push_call(lua_State *L, int nargs); /* [fn, args] -> [] */
 void aiolua__rq_push_cb(lua_State *L);  /* [fn, arg] -> [] */
 void aiolua__rq_push_cw(lua_State *L);  /* [cwaiter, fut] -> [] */

@@ -330,7 +330,8 @@ void aiolua_traceback(aiolua_runtime_t *rt) {
   lua_getfield(rt->L, LUA_REGISTRYINDEX, "aiolua.last_tb");
 }
 
-static void interrupt_cb(aiolua_runtime_t *rt, void *data) {
+static void interrupt_cb(aiolua_runtime_t *rt, aiolua_rqcall_t *self) {
+  (void)self;
   if (rt->main && rt->main->fut.state == FUT_PENDING) {
     lua_pushliteral(rt->L, "KeyboardInterrupt");
     aiolua__task_cancel(rt->L, rt->main, lua_gettop(rt->L));
@@ -339,7 +340,8 @@ static void interrupt_cb(aiolua_runtime_t *rt, void *data) {
 }
 
 void aiolua_interrupt(aiolua_runtime_t *rt) {
-  aiolua__rq_push_c(rt, interrupt_cb, NULL);
+  static aiolua_rqcall_t interrupt = {interrupt_cb};
+  aiolua__rq_push_c(rt, &interrupt);
 }
 
 int aiolua_runtime_running(aiolua_runtime_t *rt) {

@@ -64,12 +64,10 @@ void aiolua__rq_push_task(aiolua_runtime_t *rt, aiolua_task_t *t) {
   e->p = t;
 }
 
-void aiolua__rq_push_c(aiolua_runtime_t *rt,
-                       void (*fn)(aiolua_runtime_t *, void *), void *data) {
+void aiolua__rq_push_c(aiolua_runtime_t *rt, aiolua_rqcall_t *call) {
   rq_entry_t *e = rq_push(rt);
   e->kind = RQ_C;
-  e->cfn = fn;
-  e->p = data;
+  e->p = call;
 }
 
 /* [fn, args...] -> [] : queues fn(args...) to run on the main thread. */
@@ -237,7 +235,7 @@ int aiolua__rq_run(aiolua_runtime_t *rt) {
       case RQ_CB: run_cb(L, rt); break;
       case RQ_CW: run_cw(L, rt); break;
       case RQ_CW1: run_cw1(L, e.p); break;
-      default: e.cfn(rt, e.p); break;
+      default: ((aiolua_rqcall_t *)e.p)->fn(rt, e.p); break;
     }
   }
   if (rt->fresh_hw) aiolua__coro_flush(L, rt);  /* from callbacks */
