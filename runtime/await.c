@@ -8,6 +8,7 @@
 ** continuation returns the results or raises the error.  Awaiting a done
 ** future returns at once without yielding.
 */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,10 +111,21 @@ void aiolua__coro_flush(lua_State *L, aiolua_runtime_t *rt) {
   rt->nfresh = rt->fresh_hw = 0;
 }
 
+/* A coroutine record holds its body and arguments as uservalues, of which
+** a userdata has fewer than USHRT_MAX. */
+#define CORO_MAXARGS (USHRT_MAX - 2)
+
+static void check_nargs(lua_State *L, int nargs) {
+  if (nargs > CORO_MAXARGS)
+    luaL_error(L, "too many arguments (%d; a coroutine takes at most %d)",
+               nargs, CORO_MAXARGS);
+}
+
 /* An async function's upvalues: its body and the fresh table. */
 static int async_call(lua_State *L) {
   int nargs = lua_gettop(L);
   aiolua_runtime_t *rt = aiolua__rt(L);
+  check_nargs(L, nargs);
   coro_t *c = lua_newuserdatauv(L, sizeof(coro_t), nargs + 1);
   c->magic = &coro_magic;
   c->nargs = nargs;
@@ -190,6 +202,7 @@ int aiolua__coro_unpack(lua_State *L, int idx) {
 ** step (create_task(fn, ...)).  Never seen by Lua code. */
 void aiolua__coro_pack(lua_State *L, int nargs) {
   int base = lua_gettop(L) - nargs;
+  check_nargs(L, nargs);
   coro_t *c = lua_newuserdatauv(L, sizeof(coro_t), nargs + 1);
   c->magic = &coro_magic;
   c->nargs = nargs;

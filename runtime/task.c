@@ -287,6 +287,8 @@ static lua_State *start(aiolua_runtime_t *rt, aiolua_task_t *t) {
   lua_pushcfunction(co, body_msgh);      /* entry's first argument */
   lua_getiuservalue(L, -2, UV_THREAD);   /* stack: tasks, task, co, pack */
   int nargs = aiolua__coro_push_body(L, -1);
+  if (!lua_checkstack(co, nargs + 1))    /* a new thread has ~40 free */
+    luaL_error(L, "too many arguments for a task (%d)", nargs);
   lua_xmove(L, co, nargs + 1);           /* co: entry, msgh, fn, args... */
   lua_settop(L, -2);                     /* stack: tasks, task, co */
   lua_setiuservalue(L, -2, UV_THREAD);

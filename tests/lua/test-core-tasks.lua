@@ -242,6 +242,30 @@ t.test("a task cancelled before it starts never makes a thread", function()
   t.ok(per < 700, ("%.0f B per cancelled task"):format(per))
 end)
 
+t.test("many arguments reach the task and the async function", function()
+  -- more than a new thread's stack holds: the task makes room for them
+  local args = {}
+  for i = 1, 5000 do args[i] = i end
+  local function count(...) return select("#", ...), (select(select("#", ...), ...)) end
+  local n, last = create_task(count, table.unpack(args)):await()
+  t.eq(n, 5000)
+  t.eq(last, 5000)
+  n, last = asyncio.async(count)(table.unpack(args)):await()
+  t.eq(n, 5000)
+  t.eq(last, 5000)
+  n, last = create_task(asyncio.async(count)(table.unpack(args))):await()
+  t.eq(n, 5000)
+  t.eq(last, 5000)
+end)
+
+t.test("too many arguments for a coroutine raise a clear error", function()
+  local args = {}
+  for i = 1, 70000 do args[i] = i end
+  local f = asyncio.async(function() end)
+  t.raises("too many arguments", f, table.unpack(args))
+  t.raises("too many arguments", create_task, function() end, table.unpack(args))
+end)
+
 -- Top level, outside any loop.
 do
   local c = add(1, 2)
