@@ -152,6 +152,17 @@ static void push_chained_traceback(lua_State *L, int tidx, aiolua_task_t *t,
   }
 }
 
+/* [] -> [tasks, task, task] : the task table and, twice, the userdata of
+** alive task t (one to settle, one to keep); returns the table's index. */
+static int push_task_twice(aiolua_runtime_t *rt, aiolua_task_t *t) {
+  lua_State *L = rt->L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->tasks_ref);
+  int tt = lua_gettop(L);
+  lua_rawgeti(L, tt, t->ref);
+  lua_pushvalue(L, tt + 1);
+  return tt;
+}
+
 /* The end of a finished task, whose userdata is at tt + 1 over the task
 ** table at tt: drops its thread (or its unused pack) and unanchors it;
 ** pops both. */
@@ -173,10 +184,8 @@ static void finish(aiolua_runtime_t *rt, aiolua_task_t *t, int status,
                    int nres) {
   lua_State *L = rt->L, *co = t->co;
   luaL_checkstack(L, nres + 5, "too many results");
-  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->tasks_ref);
-  int tt = lua_gettop(L), tidx = tt + 1;
-  lua_rawgeti(L, tt, t->ref);                /* stack: tasks, task */
-  lua_pushvalue(L, tidx);                    /* stack: tasks, task, task */
+  int tt = push_task_twice(rt, t);           /* stack: tasks, task, task */
+  int tidx = tt + 1;
   int closed = 0;                            /* unwound by the task entry? */
   if (status == LUA_OK && nres == 2 &&
       lua_touserdata(co, -2) == FAIL_MARKER) {
@@ -218,10 +227,7 @@ static void finish(aiolua_runtime_t *rt, aiolua_task_t *t, int status,
 /* Finishes task t, cancelled before its first step, without a thread. */
 static void finish_unstarted(aiolua_runtime_t *rt, aiolua_task_t *t) {
   lua_State *L = rt->L;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->tasks_ref);
-  int tt = lua_gettop(L);
-  lua_rawgeti(L, tt, t->ref);                /* stack: tasks, task */
-  lua_pushvalue(L, tt + 1);
+  int tt = push_task_twice(rt, t);           /* stack: tasks, task, task */
   aiolua__getextra(L, tt + 1, "cancel_msg");
   if (lua_tostring(L, -1) == NULL) {         /* as CancelledError's message: */
     lua_pop(L, 1);                           /* a string or number, or "" */
@@ -237,11 +243,9 @@ static void finish_unstarted(aiolua_runtime_t *rt, aiolua_task_t *t) {
 static int fail_start(lua_State *L) {
   aiolua_runtime_t *rt = aiolua__rt(L);
   aiolua_task_t *t = lua_touserdata(L, 1);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->tasks_ref);
-  int tt = lua_gettop(L);
-  lua_rawgeti(L, tt, t->ref);                /* stack: t, err, tasks, task */
-  lua_pushvalue(L, tt + 1);
-  lua_pushvalue(L, 2);
+  int tt = push_task_twice(rt, t);
+  lua_pushvalue(L, 2);                       /* stack: t, err, tasks, task,
+                                                task, err */
   aiolua__future_settle(L, &t->fut, FUT_FAILED, 1);
   release(rt, t, tt);
   return 0;
