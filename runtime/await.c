@@ -115,21 +115,24 @@ void aiolua__coro_flush(lua_State *L, aiolua_runtime_t *rt) {
 ** a userdata has fewer than USHRT_MAX. */
 #define CORO_MAXARGS (USHRT_MAX - 2)
 
-static void check_nargs(lua_State *L, int nargs) {
+/* [] -> [coro] : a coroutine record for nargs arguments in `state`, with
+** no metatable and its uservalues still to be set. */
+static coro_t *new_coro(lua_State *L, int nargs, int state) {
   if (nargs > CORO_MAXARGS)
     luaL_error(L, "too many arguments (%d; a coroutine takes at most %d)",
                nargs, CORO_MAXARGS);
+  coro_t *c = lua_newuserdatauv(L, sizeof(coro_t), nargs + 1);
+  c->magic = &coro_magic;
+  c->nargs = nargs;
+  c->state = state;
+  return c;
 }
 
 /* An async function's upvalues: its body and the fresh table. */
 static int async_call(lua_State *L) {
   int nargs = lua_gettop(L);
   aiolua_runtime_t *rt = aiolua__rt(L);
-  check_nargs(L, nargs);
-  coro_t *c = lua_newuserdatauv(L, sizeof(coro_t), nargs + 1);
-  c->magic = &coro_magic;
-  c->nargs = nargs;
-  c->state = CORO_CREATED;
+  coro_t *c = new_coro(L, nargs, CORO_CREATED);
   lua_rawgeti(L, LUA_REGISTRYINDEX, rt->mt_coro_ref);
   lua_setmetatable(L, -2);               /* stack: args..., coro */
   lua_pushvalue(L, lua_upvalueindex(1));
@@ -202,11 +205,7 @@ int aiolua__coro_unpack(lua_State *L, int idx) {
 ** step (create_task(fn, ...)).  Never seen by Lua code. */
 void aiolua__coro_pack(lua_State *L, int nargs) {
   int base = lua_gettop(L) - nargs;
-  check_nargs(L, nargs);
-  coro_t *c = lua_newuserdatauv(L, sizeof(coro_t), nargs + 1);
-  c->magic = &coro_magic;
-  c->nargs = nargs;
-  c->state = CORO_RUNNING;
+  new_coro(L, nargs, CORO_RUNNING);
   lua_insert(L, base);                   /* stack: pack, fn, args... */
   for (int i = nargs + 1; i >= 1; i--) lua_setiuservalue(L, base, i);
 }
