@@ -6,7 +6,8 @@
 ** resume each to the end and collect its result), pingpong W4 (N resumes
 ** alternating between two coroutines).  The floors `spawn-api`,
 ** `pingpong-api` and `queue-api` run the workload's own Lua code over the
-** least C its API can have.  Prints one RESULT line.
+** least C its API can have; `queue-lazy-api` is W3's with put and get
+** lazy, as Python's.  Prints one RESULT line.
 */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -273,6 +274,118 @@ static void bc_queue_api(lua_State *L, long n) {
          dt, (double)(n / 4 * 4) / dt, bc_status_kb("VmHWM:"));
 }
 
+/* queue-lazy-api: the same, with the operations of Python's asyncio.Queue
+** (and aiolua's): q:put(x) and q:get() only make an operation, a userdata
+** that does the work when awaited; the queue hands out one reusable
+** operation per kind, and put's carries its item in a uservalue.  Still
+** no futures, no waiter lists, no checks: the least C an API whose put
+** and get are lazy can have on Lua 5.4. */
+typedef struct bc_lop {
+  bc_queue *q;
+  int put;
+} bc_lop;
+
+/* Stack: op, item (put) or op (get); uservalue 2 of an op is the ring. */
+static int bc_lop_k(lua_State *L, int status, lua_KContext ctx) {
+  bc_lop *op = lua_touserdata(L, 1);
+  bc_queue *q = op->q;
+  (void)status; (void)ctx;
+  if (op->put ? q->len == q->max : q->len == 0)
+    return lua_yieldk(L, 0, 0, bc_lop_k);
+  lua_getiuservalue(L, 1, 2);
+  if (op->put) {
+    lua_pushvalue(L, 2);
+    lua_rawseti(L, -2, (q->head + q->len++) % q->max + 1);
+    return 0;
+  }
+  lua_rawgeti(L, -1, q->head + 1);
+  q->head = (q->head + 1) % q->max;
+  q->len--;
+  return 1;
+}
+
+static int bc_lop_await(lua_State *L) {
+  bc_lop *op = lua_touserdata(L, 1);
+  lua_settop(L, 1);
+  if (op->put) lua_getiuservalue(L, 1, 1);  /* the item, to stack 2 */
+  return bc_lop_k(L, LUA_OK, 0);
+}
+
+/* q:put(x) and q:get(): upvalue 1 is the queue's operation. */
+static int bc_lput(lua_State *L) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushvalue(L, 2);
+  lua_setiuservalue(L, -2, 1);
+  return 1;
+}
+
+static int bc_lget(lua_State *L) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  return 1;
+}
+
+static void bc_queue_lazy_api(lua_State *L, long n) {
+  int nres, nco = 8;
+  bc_load(L, "return function(q, count, producer)\n"  /* stack: body */
+             "  if producer then\n"
+             "    for i = 1, count do q:put(i):await() end\n"
+             "    return\n"
+             "  end\n"
+             "  local n = 0\n"
+             "  while n < count do local x = q:get():await(); n = n + 1 end\n"
+             "end");
+  bc_queue *q = lua_newuserdatauv(L, sizeof *q, 0);  /* 2: queue state */
+  q->head = q->len = 0;
+  q->max = 100;
+  lua_createtable(L, q->max, 0);                     /* 3: the ring */
+  lua_newtable(L);                                   /* 4: op metatable */
+  lua_newtable(L);
+  lua_pushcfunction(L, bc_lop_await);
+  lua_setfield(L, -2, "await");
+  lua_setfield(L, -2, "__index");
+  lua_newtable(L);                                   /* 5: the queue */
+  for (int put = 1; put >= 0; put--) {
+    bc_lop *op = lua_newuserdatauv(L, sizeof *op, 2);
+    op->q = q;
+    op->put = put;
+    lua_pushvalue(L, 4);
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, 3);
+    lua_setiuservalue(L, -2, 2);
+    lua_pushvalue(L, 2);                             /* keeps q alive */
+    lua_setiuservalue(L, -2, 1);
+    lua_pushcclosure(L, put ? bc_lput : bc_lget, 1);
+    lua_setfield(L, 5, put ? "put" : "get");
+  }
+  lua_replace(L, 2);
+  lua_settop(L, 2);                                  /* stack: body, q */
+  lua_State *co[8];
+  int alive[8];
+  for (int k = 0; k < nco; k++) {
+    co[k] = lua_newthread(L);
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    lua_pushinteger(L, n / 4);
+    lua_pushboolean(L, k < 4);
+    lua_xmove(L, co[k], 4);
+    alive[k] = 1;
+  }
+  double t0 = bc_now();
+  for (int left = nco, first = 1; left > 0; first = 0)
+    for (int k = 0; k < nco; k++) {
+      if (!alive[k]) continue;
+      if (bc_resume(L, co[k], first ? 3 : 0, &nres) == LUA_OK) {
+        alive[k] = 0;
+        left--;
+      }
+      lua_pop(co[k], nres);
+    }
+  double dt = bc_now() - t0;
+  lua_settop(L, 0);
+  printf("RESULT n=%ld time=%.6f items_per_s=%.0f hwm_kb=%ld\n", n / 4 * 4,
+         dt, (double)(n / 4 * 4) / dt, bc_status_kb("VmHWM:"));
+}
+
 /* spawn-api: W1's own Lua code (create_task(child(i)) for i = 1..N, each
 ** task awaiting sleep(0) and returning i, then gather(tasks):await()) over
 ** the least C an asyncio API can have: async functions that make a
@@ -476,9 +589,11 @@ int main(int argc, char **argv) {
   if (argc < 2 || (strcmp(argv[1], "spawn") && strcmp(argv[1], "pingpong") &&
                     strcmp(argv[1], "pingpong-api") &&
                     strcmp(argv[1], "queue-api") &&
+                    strcmp(argv[1], "queue-lazy-api") &&
                     strcmp(argv[1], "spawn-api"))) {
     fprintf(stderr,
-            "usage: %s spawn|spawn-api|pingpong|pingpong-api|queue-api [N]\n",
+            "usage: %s spawn|spawn-api|pingpong|pingpong-api|queue-api|"
+            "queue-lazy-api [N]\n",
             argv[0]);
     return 2;
   }
@@ -494,6 +609,7 @@ int main(int argc, char **argv) {
   else if (strcmp(argv[1], "spawn-api") == 0) bc_spawn_api(L, n);
   else if (strcmp(argv[1], "pingpong-api") == 0) bc_pingpong_api(L, n);
   else if (strcmp(argv[1], "queue-api") == 0) bc_queue_api(L, n);
+  else if (strcmp(argv[1], "queue-lazy-api") == 0) bc_queue_lazy_api(L, n);
   else bc_pingpong(L, n);
   lua_close(L);
   aiolua__alloc_free(a);
