@@ -557,11 +557,11 @@ static queue_t *self_queue(lua_State *L) {
 ** the new operation made in its place becomes the closure's, so the queue
 ** keeps no reference to the old one. */
 static int make_op(lua_State *L, int kind) {
-  op_t *op = lua_touserdata(L, OP_UV);
+  lua_pushvalue(L, OP_UV);               /* one upvalue access, not two */
+  op_t *op = lua_touserdata(L, -1);
   check_self(L, op->q);
-  if (!op->pending) {
-    lua_pushvalue(L, OP_UV);
-  } else {
+  if (op->pending) {
+    lua_pop(L, 1);
     op = op_new(L, op->q, QUEUE_UV, STORE_UV, kind);
     lua_pushvalue(L, -1);
     lua_replace(L, OP_UV);
