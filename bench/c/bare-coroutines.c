@@ -189,6 +189,49 @@ static void bc_pingpong_api(lua_State *L, long n) {
 ** with no futures, so this is W3's floor on Lua 5.4 and its C API. */
 typedef struct bc_queue { int head, len, max; } bc_queue;
 
+/* W3's producer and consumer, as one function of (q, count, producer). */
+static const char bc_queue_body[] =
+    "return function(q, count, producer)\n"
+    "  if producer then\n"
+    "    for i = 1, count do q:put(i):await() end\n"
+    "    return\n"
+    "  end\n"
+    "  local n = 0\n"
+    "  while n < count do local x = q:get():await(); n = n + 1 end\n"
+    "end";
+
+/* Stack: body, q.  Runs 4 producers and 4 consumers of n / 4 items each
+** over q, resumed in turn from C until all are done; prints RESULT. */
+static void bc_queue_run(lua_State *L, long n) {
+  int nres, nco = 8;
+  lua_State *co[8];
+  int alive[8];
+  for (int k = 0; k < nco; k++) {
+    co[k] = lua_newthread(L);
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    lua_pushinteger(L, n / 4);
+    lua_pushboolean(L, k < 4);
+    lua_xmove(L, co[k], 4);
+    alive[k] = 1;
+  }
+  double t0 = bc_now();
+  for (int left = nco, first = 1; left > 0; first = 0)
+    for (int k = 0; k < nco; k++) {
+      if (!alive[k]) continue;
+      if (bc_resume(L, co[k], first ? 3 : 0, &nres) == LUA_OK) {
+        alive[k] = 0;
+        left--;
+      }
+      lua_pop(co[k], nres);
+    }
+  double dt = bc_now() - t0;
+  lua_settop(L, 0);
+  printf("RESULT n=%ld time=%.6f items_per_s=%.0f hwm_kb=%ld\n", n / 4 * 4,
+         dt, (double)(n / 4 * 4) / dt, bc_status_kb("VmHWM:"));
+}
+
+
 static int bc_put_k(lua_State *L, int status, lua_KContext ctx) {
   bc_queue *q = lua_touserdata(L, 1);
   (void)status; (void)ctx;
@@ -223,15 +266,7 @@ static int bc_qawait(lua_State *L) {
 }
 
 static void bc_queue_api(lua_State *L, long n) {
-  int nres, nco = 8;
-  bc_load(L, "return function(q, count, producer)\n"  /* stack: body */
-             "  if producer then\n"
-             "    for i = 1, count do q:put(i):await() end\n"
-             "    return\n"
-             "  end\n"
-             "  local n = 0\n"
-             "  while n < count do local x = q:get():await(); n = n + 1 end\n"
-             "end");
+  bc_load(L, bc_queue_body);               /* stack: body */
   bc_queue *q = lua_newuserdatauv(L, sizeof *q, 2);
   q->head = q->len = 0;
   q->max = 100;
@@ -247,31 +282,7 @@ static void bc_queue_api(lua_State *L, long n) {
   lua_setfield(L, -2, "await");
   lua_setfield(L, -2, "__index");
   lua_setmetatable(L, 2);                  /* stack: body, q */
-  lua_State *co[8];
-  int alive[8];
-  for (int k = 0; k < nco; k++) {
-    co[k] = lua_newthread(L);
-    lua_pushvalue(L, 1);
-    lua_pushvalue(L, 2);
-    lua_pushinteger(L, n / 4);
-    lua_pushboolean(L, k < 4);
-    lua_xmove(L, co[k], 4);
-    alive[k] = 1;
-  }
-  double t0 = bc_now();
-  for (int left = nco, first = 1; left > 0; first = 0)
-    for (int k = 0; k < nco; k++) {
-      if (!alive[k]) continue;
-      if (bc_resume(L, co[k], first ? 3 : 0, &nres) == LUA_OK) {
-        alive[k] = 0;
-        left--;
-      }
-      lua_pop(co[k], nres);
-    }
-  double dt = bc_now() - t0;
-  lua_settop(L, 0);
-  printf("RESULT n=%ld time=%.6f items_per_s=%.0f hwm_kb=%ld\n", n / 4 * 4,
-         dt, (double)(n / 4 * 4) / dt, bc_status_kb("VmHWM:"));
+  bc_queue_run(L, n);
 }
 
 /* queue-lazy-api: the same, with the operations of Python's asyncio.Queue
@@ -325,15 +336,7 @@ static int bc_lget(lua_State *L) {
 }
 
 static void bc_queue_lazy_api(lua_State *L, long n) {
-  int nres, nco = 8;
-  bc_load(L, "return function(q, count, producer)\n"  /* stack: body */
-             "  if producer then\n"
-             "    for i = 1, count do q:put(i):await() end\n"
-             "    return\n"
-             "  end\n"
-             "  local n = 0\n"
-             "  while n < count do local x = q:get():await(); n = n + 1 end\n"
-             "end");
+  bc_load(L, bc_queue_body);               /* stack: body */
   bc_queue *q = lua_newuserdatauv(L, sizeof *q, 0);  /* 2: queue state */
   q->head = q->len = 0;
   q->max = 100;
@@ -359,31 +362,7 @@ static void bc_queue_lazy_api(lua_State *L, long n) {
   }
   lua_replace(L, 2);
   lua_settop(L, 2);                                  /* stack: body, q */
-  lua_State *co[8];
-  int alive[8];
-  for (int k = 0; k < nco; k++) {
-    co[k] = lua_newthread(L);
-    lua_pushvalue(L, 1);
-    lua_pushvalue(L, 2);
-    lua_pushinteger(L, n / 4);
-    lua_pushboolean(L, k < 4);
-    lua_xmove(L, co[k], 4);
-    alive[k] = 1;
-  }
-  double t0 = bc_now();
-  for (int left = nco, first = 1; left > 0; first = 0)
-    for (int k = 0; k < nco; k++) {
-      if (!alive[k]) continue;
-      if (bc_resume(L, co[k], first ? 3 : 0, &nres) == LUA_OK) {
-        alive[k] = 0;
-        left--;
-      }
-      lua_pop(co[k], nres);
-    }
-  double dt = bc_now() - t0;
-  lua_settop(L, 0);
-  printf("RESULT n=%ld time=%.6f items_per_s=%.0f hwm_kb=%ld\n", n / 4 * 4,
-         dt, (double)(n / 4 * 4) / dt, bc_status_kb("VmHWM:"));
+  bc_queue_run(L, n);
 }
 
 /* spawn-api: W1's own Lua code (create_task(child(i)) for i = 1..N, each
