@@ -3,7 +3,8 @@
 # and Python 3.
 if(EDIT_FOUND AND PYTHON3)
   set(REPL_CASES expressions multiline toplevel_await background ctrl_c ctrl_d
-                 ctrl_d_stubborn history history_file errors script_then_repl)
+                 ctrl_d_stubborn history history_file errors script_then_repl
+                 plain_lines)
   foreach(c ${REPL_CASES})
     add_test(NAME repl/${c}
              COMMAND ${PYTHON3} ${CMAKE_SOURCE_DIR}/tests/repl/test_repl.py

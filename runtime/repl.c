@@ -23,9 +23,7 @@
 #include <lauxlib.h>
 #include "aiolua.h"
 
-#ifdef AIOLUA_HAVE_LIBEDIT
-#include <editline/readline.h>
-#endif
+#include "edit_lazy.h"
 
 int aiolua_repl(aiolua_runtime_t *rt);
 
@@ -65,10 +63,8 @@ typedef struct repl {
   struct termios tty;
   int have_tty, fd_flags;
   const char *history;       /* history file, or NULL */
-#ifndef AIOLUA_HAVE_LIBEDIT
-  char buf[4096];            /* fallback editor: bytes read so far */
+  char buf[4096];            /* plain editor: bytes read so far */
   size_t buflen;
-#endif
 } repl_t;
 
 static repl_t R;
@@ -76,21 +72,39 @@ static repl_t R;
 static void show_prompt(int first);
 
 /* ---- the line editor ---------------------------------------------------
-** ed_start shows a prompt and starts reading; a complete line (malloc'd,
-** without its newline; NULL on end of file) arrives in R.line.  ed_stop
-** stops reading and gives the terminal back in its normal mode. */
+** Two editors: libedit's, loaded when the REPL starts, and plain lines in
+** the terminal's cooked mode where libedit is missing or TERM is "dumb"
+** (as Python 3.13 falls back to its basic REPL).  start shows a prompt and
+** starts reading; a complete line (malloc'd, without its newline; NULL on
+** end of file) arrives in R.line.  stop stops reading and gives the
+** terminal back in its normal mode. */
+
+typedef struct editor {
+  void (*init)(void);
+  void (*start)(const char *prompt);
+  void (*stop)(void);
+  void (*readable)(void);               /* stdin is readable */
+  void (*redraw)(void);                 /* the prompt and the line again */
+  void (*history_add)(const char *chunk);
+  int (*cursor_row)(void);              /* rows from the prompt's first */
+  void (*erase_eof)(void);              /* what start printed, ^D at EOF */
+  void (*close)(void);
+  void (*resize)(void);                 /* the terminal was resized */
+} editor_t;
+
+static const editor_t *ED;
 
 #ifdef AIOLUA_HAVE_LIBEDIT
 
 /* rl_callback_read_char calls this with a whole line, then prints the
 ** prompt again: an empty prompt keeps it silent until we decide. */
-static void ed_line_cb(char *line) {
+static void le_line_cb(char *line) {
   R.line = line;
   R.got_line = 1;
   rl_set_prompt("");
 }
 
-static void ed_init(void) {
+static void le_init(void) {
   rl_readline_name = "aiolua";
   rl_catch_signals = 0;      /* the REPL handles SIGINT itself */
   rl_catch_sigwinch = 0;
@@ -103,43 +117,47 @@ static void ed_init(void) {
   if (R.history) read_history(R.history);
 }
 
-static void ed_start(const char *prompt) {
-  rl_callback_handler_install(prompt, ed_line_cb);
+static void le_start(const char *prompt) {
+  rl_callback_handler_install(prompt, le_line_cb);
   rl_point = rl_end = 0;            /* libedit updates them on each key */
 }
 
-static void ed_stop(void) { rl_callback_handler_remove(); }
+static void le_stop(void) { rl_callback_handler_remove(); }
 
-static void ed_readable(void) { rl_callback_read_char(); }
+static void le_readable(void) { rl_callback_read_char(); }
 
-static void ed_redraw(void) { rl_forced_update_display(); }
+static void le_redraw(void) { rl_forced_update_display(); }
 
-static void ed_history_add(const char *chunk) { add_history(chunk); }
+static void le_history_add(const char *chunk) { add_history(chunk); }
 
-/* Rows between the first row of the prompt and the cursor. */
-static int ed_cursor_row(void) {
+static int le_cursor_row(void) {
   int rows = 0, cols = 0;
   rl_get_screen_size(&rows, &cols);
   return cols > 0 ? (R.prompt_len + rl_point) / cols : 0;
 }
 
-/* Erases what ed_start printed; ^D when it ended the input. */
-static void ed_erase_eof(void) {
+static void le_erase_eof(void) {
   if (R.ansi) fputs("\b\b\033[K", stdout);
 }
 
-static void ed_close(void) {
+static void le_close(void) {
   if (R.history) write_history(R.history);
 }
 
-#else /* no libedit: cooked-mode lines, no editing */
+static void le_resize(void) { rl_resize_terminal(); }
 
-static const char *ed_prompt = "";
+static const editor_t libedit_editor = {
+    le_init, le_start, le_stop, le_readable, le_redraw,
+    le_history_add, le_cursor_row, le_erase_eof, le_close, le_resize};
 
-static void ed_init(void) {}
+#endif
+
+static const char *pl_prompt = "";
+
+static void pl_nothing(void) {}
 
 /* Delivers the first buffered line, if there is one. */
-static int ed_take(void) {
+static int pl_take(void) {
   char *nl = memchr(R.buf, '\n', R.buflen);
   if (nl == NULL) return 0;
   size_t n = (size_t)(nl - R.buf);
@@ -154,16 +172,14 @@ static int ed_take(void) {
   return 1;
 }
 
-static void ed_start(const char *prompt) {
-  ed_prompt = prompt;
+static void pl_start(const char *prompt) {
+  pl_prompt = prompt;
   fputs(prompt, stdout);
   fflush(stdout);
 }
 
-static void ed_stop(void) {}
-
-static void ed_readable(void) {
-  if (ed_take()) return;
+static void pl_readable(void) {
+  if (pl_take()) return;
   ssize_t n = read(0, R.buf + R.buflen, sizeof R.buf - R.buflen - 1);
   if (n <= 0 && R.buflen == 0) {           /* end of file */
     R.line = NULL;
@@ -171,27 +187,33 @@ static void ed_readable(void) {
     return;
   }
   if (n > 0) R.buflen += (size_t)n;
-  if (!ed_take() && (n <= 0 || R.buflen == sizeof R.buf - 1)) {
+  if (!pl_take() && (n <= 0 || R.buflen == sizeof R.buf - 1)) {
     R.buf[R.buflen] = '\n';                /* a last or overlong line */
     R.buflen++;
-    ed_take();
+    pl_take();
   }
 }
 
-static void ed_redraw(void) {
-  fputs(ed_prompt, stdout);
+static void pl_redraw(void) {
+  fputs(pl_prompt, stdout);
   fflush(stdout);
 }
 
-static void ed_history_add(const char *chunk) { (void)chunk; }
+static void pl_history_add(const char *chunk) { (void)chunk; }
 
-static int ed_cursor_row(void) { return 0; }
+static int pl_cursor_row(void) { return 0; }
 
-static void ed_erase_eof(void) {}
+static const editor_t plain_editor = {
+    pl_nothing, pl_start, pl_nothing, pl_readable, pl_redraw,
+    pl_history_add, pl_cursor_row, pl_nothing, pl_nothing, pl_nothing};
 
-static void ed_close(void) {}
-
+/* libedit's editor if it loads and the terminal can show it. */
+static const editor_t *choose_editor(void) {
+#ifdef AIOLUA_HAVE_LIBEDIT
+  if (R.ansi && aiolua__edit_load()) return &libedit_editor;
 #endif
+  return &plain_editor;
+}
 
 /* ---- the prompt and background output ---------------------------------- */
 
@@ -219,7 +241,7 @@ static void show_prompt(int first) {
   R.at_bol = 1;
   const char *prompt = get_prompt(R.L, first);
   R.prompt_len = (int)strlen(prompt);
-  ed_start(prompt);
+  ED->start(prompt);
   lua_pop(R.L, 1);
   R.reading = 1;
   uv_poll_start(&R.poll, UV_READABLE, poll_cb);
@@ -228,7 +250,7 @@ static void show_prompt(int first) {
 static void stop_reading(void) {
   if (!R.reading) return;
   R.reading = 0;
-  ed_stop();
+  ED->stop();
   uv_poll_stop(&R.poll);
 }
 
@@ -241,7 +263,7 @@ static void hide_prompt(void) {
     fputc('\n', stdout);
     return;
   }
-  int up = ed_cursor_row();
+  int up = ED->cursor_row();
   if (up > 0) fprintf(stdout, "\r\033[%dA\033[J", up);
   else fputs("\r\033[J", stdout);
 }
@@ -255,7 +277,7 @@ static void redraw_cb(uv_prepare_t *h) {
   fflush(stdout);
   R.hidden = 0;
   R.at_bol = 1;
-  ed_redraw();
+  ED->redraw();
 }
 
 /* Is the value at idx the stdout or stderr file handle? */
@@ -490,7 +512,7 @@ static int take_line(lua_State *L) {
                           ? lua_pushfstring(L, "return %s", line + 1)
                           : lua_pushfstring(L, "return %s;", line);
     if (aiolua_load(R.rt, ret, strlen(ret), "=stdin", 0) == LUA_OK) {
-      ed_history_add(line);
+      ED->history_add(line);
       start_input(L);
       lua_pushinteger(L, NEXT_RUN);
       return 1;
@@ -503,7 +525,7 @@ static int take_line(lua_State *L) {
   if (incomplete(L, status)) {
     next = NEXT_MORE;
   } else {
-    ed_history_add(R.chunk);
+    ED->history_add(R.chunk);
     chunk_clear();
     if (status == LUA_OK) {
       start_input(L);
@@ -534,7 +556,7 @@ static void handle_line(char *line) {
   lua_State *L = R.L;
   stop_reading();
   if (line == NULL) {
-    ed_erase_eof();
+    ED->erase_eof();
     quit();
     return;
   }
@@ -566,7 +588,7 @@ static void poll_cb(uv_poll_t *h, int status, int events) {
     if (R.state != R_PROMPT) return;
   }
   R.got_line = 0;
-  ed_readable();
+  ED->readable();
   if (R.got_line) {
     R.got_line = 0;
     handle_line(R.line);
@@ -640,13 +662,11 @@ static void sigint_cb(uv_async_t *h) {
   if (R.sigints) handle_sigint();
 }
 
-#ifdef AIOLUA_HAVE_LIBEDIT
 static void winch_cb(uv_signal_t *h, int sig) {
   (void)h;
   (void)sig;
-  if (R.state == R_PROMPT) rl_resize_terminal();
+  if (R.state == R_PROMPT) ED->resize();
 }
-#endif
 
 /* ---- the main task ----------------------------------------------------- */
 
@@ -705,15 +725,14 @@ static int repl_open(aiolua_runtime_t *rt) {
   const char *term = getenv("TERM");
   R.ansi = term == NULL || strcmp(term, "dumb") != 0;
   R.have_tty = tcgetattr(0, &R.tty) == 0;
-  ed_init();
+  ED = choose_editor();
+  ED->init();
   uv_async_init(loop, &R.sigint, sigint_cb);
   uv_prepare_init(loop, &R.redraw);
   uv_prepare_start(&R.redraw, redraw_cb);
-#ifdef AIOLUA_HAVE_LIBEDIT
   uv_signal_init(loop, &R.winch);
   uv_signal_start(&R.winch, winch_cb, SIGWINCH);
   uv_unref((uv_handle_t *)&R.winch);
-#endif
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_sigint;
@@ -732,10 +751,8 @@ static void repl_close(void) {
   uv_close((uv_handle_t *)&R.poll, NULL);
   uv_close((uv_handle_t *)&R.sigint, NULL);
   uv_close((uv_handle_t *)&R.redraw, NULL);
-#ifdef AIOLUA_HAVE_LIBEDIT
   uv_close((uv_handle_t *)&R.winch, NULL);
-#endif
-  ed_close();
+  ED->close();
   if (R.fd_flags != -1) fcntl(0, F_SETFL, R.fd_flags);
   if (R.have_tty) tcsetattr(0, TCSADRAIN, &R.tty);
   fflush(stdout);

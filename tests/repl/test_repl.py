@@ -297,11 +297,33 @@ def script_then_repl():
     return t
 
 
+def plain_lines():
+    """TERM=dumb: no libedit (as Python 3.13's basic REPL), lines read in
+    the terminal's cooked mode; everything but editing and history works."""
+    home = tempfile.mkdtemp(prefix="aiolua-plain-")
+    path = os.path.join(home, "hist")
+    t = start(env={"TERM": "dumb", "AIOLUA_HISTORY": path})
+    run(t, "1 + 2")
+    assert line_after(t, "> 1 + 2") == "3", t.screen.text()
+    t.send("for i = 1, 2 do\r")
+    more(t)
+    t.send("print(i * 10) end\r")
+    t.wait_for(lambda s: "20" in s.lines() and s.cursor_line() == ">",
+               what="the loop's output")
+    assert line_after(t, ">> print(i * 10) end") == "10", t.screen.text()
+    run(t, "await asyncio.sleep(0.01, 'slept')")
+    assert line_after(t, "> await asyncio.sleep(0.01, 'slept')") == "slept"
+    quit_ok(t)
+    assert not os.path.exists(path), "the plain editor keeps no history"
+    return t
+
+
 def main():
     global AIOLUA
     AIOLUA = os.path.abspath(sys.argv[1])
     names = sys.argv[2:] or ["all"]
-    extra = {"history_file": history_file, "script_then_repl": script_then_repl}
+    extra = {"history_file": history_file, "script_then_repl": script_then_repl,
+             "plain_lines": plain_lines}
     if names == ["all"]:
         names = list(CASES) + list(extra)
     for name in names:
