@@ -20,6 +20,7 @@
 #include "internal.h"
 
 #define QUEUE_OP_MT "aiolua.QueueOp"
+#define WLIST_MT "aiolua.QueueWaiters"
 
 /* Storage kinds, which are also the classes. */
 enum { ST_RING, ST_STACK, ST_HEAP };
@@ -40,8 +41,10 @@ enum { QUV_STORE = 1, QUV_LISTS = 2, QUV_N = 4 };
 /* Uservalues of an operation. */
 enum { OUV_QUEUE = 1, OUV_STORE, OUV_ITEM, OUV_N = 3 };
 
-/* A waiter list: futures at [first..last] of its table, which also holds
-** `first` and `last` as fields (for introspection); empty: 1, 0. */
+/* A waiter list: futures at [first..last] of its table; empty: 1, 0.  The
+** table shows `first` and `last` as fields (for introspection, as len()
+** of CPython's deque) through its metatable, so that no push or shift
+** writes them; under the key &wl_queue_key it holds its queue. */
 typedef struct wlist {
   lua_Integer first, last;
 } wlist_t;
@@ -85,11 +88,26 @@ static int wl_table(lua_State *L, int qi, int list) {
   return lua_gettop(L);
 }
 
-static void wl_sync(lua_State *L, int ti, const wlist_t *w) {
-  lua_pushinteger(L, w->first);
-  lua_setfield(L, ti, "first");
-  lua_pushinteger(L, w->last);
-  lua_setfield(L, ti, "last");
+static const char wl_queue_key = 0;
+
+/* __index of a waiter list: its `first` and `last`, read from its queue. */
+static int wl_index(lua_State *L) {
+  static const char *const fields[] = {"first", "last", NULL};
+  if (lua_type(L, 2) != LUA_TSTRING) return 0;
+  const char *k = lua_tostring(L, 2);
+  int f = strcmp(k, fields[0]) == 0 ? 0 : strcmp(k, fields[1]) == 0 ? 1 : -1;
+  if (f < 0 || lua_rawgetp(L, 1, &wl_queue_key) != LUA_TUSERDATA) return 0;
+  queue_t *q = lua_touserdata(L, -1);    /* stack: list, key, queue */
+  for (int i = 0; i < 3; i++) {
+    lua_getiuservalue(L, 3, QUV_LISTS + i);
+    int found = lua_rawequal(L, 1, -1);
+    lua_pop(L, 1);
+    if (found) {
+      lua_pushinteger(L, f == 0 ? q->w[i].first : q->w[i].last);
+      return 1;
+    }
+  }
+  return 0;
 }
 
 /* Appends the value at vi to a waiter list. */
@@ -98,7 +116,6 @@ static void wl_push(lua_State *L, queue_t *q, int qi, int list, int vi) {
   int ti = wl_table(L, qi, list);
   lua_pushvalue(L, vi);
   lua_rawseti(L, ti, ++w->last);
-  wl_sync(L, ti, w);
   lua_pop(L, 1);
 }
 
@@ -115,7 +132,6 @@ static void wl_shift(lua_State *L, queue_t *q, int qi, int list) {
   } else {
     w->first++;
   }
-  wl_sync(L, ti, w);
   lua_remove(L, ti);
 }
 
@@ -138,7 +154,6 @@ static void wl_remove(lua_State *L, queue_t *q, int qi, int list, int vi) {
       w->first = 1;
       w->last = 0;
     }
-    wl_sync(L, ti, w);
     break;
   }
   lua_pop(L, 1);
@@ -679,8 +694,10 @@ static int l_new(lua_State *L) {
   lua_setiuservalue(L, 4, QUV_STORE);
   for (int i = 0; i < 3; i++) {
     q->w[i].first = 1;
-    lua_createtable(L, 0, 2);
-    wl_sync(L, lua_gettop(L), &q->w[i]);
+    lua_createtable(L, 0, 1);
+    luaL_setmetatable(L, WLIST_MT);
+    lua_pushvalue(L, 4);
+    lua_rawsetp(L, -2, &wl_queue_key);
     lua_pushvalue(L, -1);
     lua_setiuservalue(L, 4, QUV_LISTS + i);
     lua_setfield(L, 1, list_fields[i]);
@@ -711,6 +728,10 @@ int luaopen_aiolua_queue(lua_State *L) {
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, l_op_tostring);
   lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+  luaL_newmetatable(L, WLIST_MT);
+  lua_pushcfunction(L, wl_index);
+  lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
   luaL_newlib(L, funcs);
   return 1;
