@@ -20,7 +20,6 @@
 #include "internal.h"
 
 #define QUEUE_OP_MT "aiolua.QueueOp"
-#define WLIST_MT "aiolua.QueueWaiters"
 
 /* Storage kinds, which are also the classes. */
 enum { ST_RING, ST_STACK, ST_HEAP };
@@ -43,8 +42,8 @@ enum { OUV_QUEUE = 1, OUV_STORE, OUV_ITEM, OUV_N = 3 };
 
 /* A waiter list: futures at [first..last] of its table; empty: 1, 0.  The
 ** table shows `first` and `last` as fields (for introspection, as len()
-** of CPython's deque) through its metatable, so that no push or shift
-** writes them; under the key &wl_queue_key it holds its queue. */
+** of CPython's deque) through its metatable, whose __index reads them
+** from the queue, so that no push or shift writes them. */
 typedef struct wlist {
   lua_Integer first, last;
 } wlist_t;
@@ -88,22 +87,20 @@ static int wl_table(lua_State *L, int qi, int list) {
   return lua_gettop(L);
 }
 
-static const char wl_queue_key = 0;
-
-/* __index of a waiter list: its `first` and `last`, read from its queue. */
+/* __index of a queue's waiter lists (upvalue 1: the queue): `first` and
+** `last` of the list at 1. */
 static int wl_index(lua_State *L) {
-  static const char *const fields[] = {"first", "last", NULL};
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
   const char *k = lua_tostring(L, 2);
-  int f = strcmp(k, fields[0]) == 0 ? 0 : strcmp(k, fields[1]) == 0 ? 1 : -1;
-  if (f < 0 || lua_rawgetp(L, 1, &wl_queue_key) != LUA_TUSERDATA) return 0;
-  queue_t *q = lua_touserdata(L, -1);    /* stack: list, key, queue */
+  int last = strcmp(k, "last") == 0;
+  if (!last && strcmp(k, "first") != 0) return 0;
+  queue_t *q = lua_touserdata(L, lua_upvalueindex(1));
   for (int i = 0; i < 3; i++) {
-    lua_getiuservalue(L, 3, QUV_LISTS + i);
+    lua_getiuservalue(L, lua_upvalueindex(1), QUV_LISTS + i);
     int found = lua_rawequal(L, 1, -1);
     lua_pop(L, 1);
     if (found) {
-      lua_pushinteger(L, f == 0 ? q->w[i].first : q->w[i].last);
+      lua_pushinteger(L, last ? q->w[i].last : q->w[i].first);
       return 1;
     }
   }
@@ -692,12 +689,15 @@ static int l_new(lua_State *L) {
   lua_createtable(L, kind == ST_RING ? (int)cap : 0, 0);  /* 5: storage */
   lua_pushvalue(L, 5);
   lua_setiuservalue(L, 4, QUV_STORE);
+  lua_createtable(L, 0, 1);              /* 6: the lists' metatable */
+  lua_pushvalue(L, 4);
+  lua_pushcclosure(L, wl_index, 1);
+  lua_setfield(L, 6, "__index");
   for (int i = 0; i < 3; i++) {
     q->w[i].first = 1;
-    lua_createtable(L, 0, 1);
-    luaL_setmetatable(L, WLIST_MT);
-    lua_pushvalue(L, 4);
-    lua_rawsetp(L, -2, &wl_queue_key);
+    lua_newtable(L);
+    lua_pushvalue(L, 6);
+    lua_setmetatable(L, -2);
     lua_pushvalue(L, -1);
     lua_setiuservalue(L, 4, QUV_LISTS + i);
     lua_setfield(L, 1, list_fields[i]);
@@ -728,10 +728,6 @@ int luaopen_aiolua_queue(lua_State *L) {
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, l_op_tostring);
   lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
-  luaL_newmetatable(L, WLIST_MT);
-  lua_pushcfunction(L, wl_index);
-  lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
   luaL_newlib(L, funcs);
   return 1;

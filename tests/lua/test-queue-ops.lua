@@ -142,4 +142,41 @@ t.test("a parked getter is woken by an operation's put", function()
   t.eq(q._getters.last - q._getters.first + 1, 0)
 end)
 
+t.test("waiter lists show first and last, and hold only their futures", function()
+  local q = asyncio.Queue(1)
+  q:put_nowait(0)
+  local putters = {}
+  for i = 1, 3 do putters[i] = create_task(function() q:put(i):await() end) end
+  yield()
+  t.eq(q._putters.first, 1)
+  t.eq(q._putters.last, 3)
+  t.eq(q._getters.first, 1)
+  t.eq(q._getters.last, 0)
+  t.eq(q._joiners.last, 0)
+  local n = 0
+  for k, v in pairs(q._putters) do
+    n = n + 1
+    t.eq(math.type(k), "integer")
+    t.ok(asyncio.isfuture(v), tostring(v))
+  end
+  t.eq(n, 3)
+  putters[2]:cancel()                    -- leaves from the middle
+  yield()
+  t.eq(q._putters.last - q._putters.first + 1, 2)
+  t.eq(q:get():await(), 0)               -- wakes the first putter
+  yield()
+  t.eq(q._putters.first, 2)
+  t.eq(q._putters.last, 2)
+  t.eq(q._putters.other, nil)
+  -- the __index function is reachable: any arguments are harmless
+  local index = getmetatable(q._putters).__index
+  t.eq(index(q._putters, "last"), 2)
+  t.eq(index({}, "first"), nil)
+  t.eq(index(42, "first"), nil)
+  t.eq(index(q._putters, 1), nil)
+  t.eq(q:get():await(), 1)
+  t.eq(q:get():await(), 3)
+  for _, p in ipairs(putters) do p:cancel() end
+end)
+
 t.run()
