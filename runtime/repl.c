@@ -152,7 +152,7 @@ static const editor_t libedit_editor = {
 
 #endif
 
-static const char *pl_prompt = "";
+static char *pl_prompt;  /* a copy: the Lua string may be collected */
 
 static void pl_nothing(void) {}
 
@@ -173,7 +173,11 @@ static int pl_take(void) {
 }
 
 static void pl_start(const char *prompt) {
-  pl_prompt = prompt;
+  char *copy = strdup(prompt);
+  if (copy) {                              /* else keep the last one */
+    free(pl_prompt);
+    pl_prompt = copy;
+  }
   fputs(prompt, stdout);
   fflush(stdout);
 }
@@ -195,7 +199,7 @@ static void pl_readable(void) {
 }
 
 static void pl_redraw(void) {
-  fputs(pl_prompt, stdout);
+  if (pl_prompt) fputs(pl_prompt, stdout);
   fflush(stdout);
 }
 
@@ -203,9 +207,14 @@ static void pl_history_add(const char *chunk) { (void)chunk; }
 
 static int pl_cursor_row(void) { return 0; }
 
+static void pl_close(void) {
+  free(pl_prompt);
+  pl_prompt = NULL;
+}
+
 static const editor_t plain_editor = {
     pl_nothing, pl_start, pl_nothing, pl_readable, pl_redraw,
-    pl_history_add, pl_cursor_row, pl_nothing, pl_nothing, pl_nothing};
+    pl_history_add, pl_cursor_row, pl_nothing, pl_close, pl_nothing};
 
 /* libedit's editor if it loads and the terminal can show it. */
 static const editor_t *choose_editor(void) {

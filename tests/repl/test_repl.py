@@ -313,6 +313,16 @@ def plain_lines():
     assert line_after(t, ">> print(i * 10) end") == "10", t.screen.text()
     run(t, "await asyncio.sleep(0.01, 'slept')")
     assert line_after(t, "> await asyncio.sleep(0.01, 'slept')") == "slept"
+    # output of a background task redraws the prompt, even when the string
+    # it came from has been collected meanwhile
+    t.send("_PROMPT = ('='):rep(3) .. '> '\r")
+    t.wait_for(lambda s: s.cursor_line() == "===>", what="the new prompt")
+    t.send("t = asyncio.create_task(function() asyncio.sleep(0.2):await(); "
+           "_PROMPT = nil; collectgarbage(); collectgarbage(); print('bg', 'done') end)\r")
+    t.expect("bg\tdone".expandtabs(), timeout=5)   # not the echo of the input
+    t.wait_for(lambda s: s.cursor_line() == "===>", what="the prompt redrawn")
+    t.send("\r")
+    prompts(t)
     quit_ok(t)
     assert not os.path.exists(path), "the plain editor keeps no history"
     return t
