@@ -121,6 +121,24 @@ static void push_frame_name(lua_State *L, lua_Debug *ar) {
 #define TB_FIRST 10  /* frames shown before skipping, as luaL_traceback */
 #define TB_LAST 11   /* frames shown after skipping */
 
+/* The number of the last level of L1's stack.  lua_getstack walks the
+** frames from the top, so counting them one by one is quadratic (minutes
+** after a stack overflow): find a bound, then search, as lauxlib does. */
+static int last_level(lua_State *L1) {
+  lua_Debug ar;
+  int li = 1, le = 1;
+  while (lua_getstack(L1, le, &ar)) {
+    li = le;
+    le *= 2;
+  }
+  while (li < le) {
+    int m = (li + le) / 2;
+    if (lua_getstack(L1, m, &ar)) li = m + 1;
+    else le = m;
+  }
+  return le - 1;
+}
+
 /* [] -> [tb] : a traceback of thread L1 from `level`, as luaL_traceback
 ** writes it, but async functions are named ("in async function 'f'") and
 ** the task's own entry frame (a C function marked internal) is left out. */
@@ -128,8 +146,8 @@ void aiolua_traceback_of(lua_State *L, lua_State *L1, const char *msg,
                          int level) {
   luaL_Buffer b;
   lua_Debug ar;
-  int last = level;
-  while (lua_getstack(L1, last, &ar)) last++;
+  int last = last_level(L1) + 1;          /* one past the last level */
+  if (last < level) last = level;
   int skip_from = (last - level > TB_FIRST + TB_LAST) ? level + TB_FIRST : -1;
   luaL_buffinit(L, &b);
   if (msg) {
