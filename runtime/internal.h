@@ -96,6 +96,7 @@ struct aiolua_task {
   unsigned id;
   int ncancel;               /* pending cancel requests (cancelling()) */
   uint8_t started, scheduled, must_cancel;
+  uint8_t cancel_walk;       /* on the chain a cancel() is walking */
 };
 
 /* A C waiter: a userdata whose block starts with this record, put in a

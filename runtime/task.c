@@ -343,23 +343,53 @@ void aiolua__task_step(aiolua_runtime_t *rt, aiolua_task_t *t) {
 /* Requests cancellation of task t; msgidx is the message or 0.  Returns 1
 ** if the request was taken (the task was not done). */
 int aiolua__task_cancel(lua_State *L, aiolua_task_t *t, int msgidx) {
-  if (t->fut.state != FUT_PENDING) return 0;
-  t->ncancel++;
-  if (t->awaiting) {
-    aiolua_future_t *f = t->awaiting;
-    /* the awaited future is argument 1 of await, the parked frame */
-    lua_pushvalue(t->co, 1);
-    lua_xmove(t->co, L, 1);
-    int r = aiolua__future_cancel(L, f, msgidx);
-    lua_pop(L, 1);
-    if (r) return 1;
+  /* As CPython's Task.cancel: a task parked on a future cancels that
+  ** future instead, recursively down a chain of tasks awaiting tasks; the
+  ** last one that cannot pass it on takes the request itself.  Walked in
+  ** a loop, marking the chain: a recursion overflowed the C stack on long
+  ** chains and never ended on a cycle of tasks awaiting each other. */
+  aiolua_task_t *cur = t, *prev = NULL;
+  int taken = 0;
+  for (;;) {
+    if (cur->fut.state != FUT_PENDING || cur->cancel_walk) {
+      cur = prev;                        /* done, or a cycle: prev takes it */
+      break;
+    }
+    cur->cancel_walk = 1;
+    cur->ncancel++;
+    aiolua_future_t *f = cur->awaiting;
+    if (f && f->kind == KIND_TASK) {
+      prev = cur;
+      cur = (aiolua_task_t *)f;
+      continue;
+    }
+    if (f) {
+      /* the awaited future is argument 1 of await, the parked frame */
+      lua_pushvalue(cur->co, 1);
+      lua_xmove(cur->co, L, 1);
+      taken = aiolua__future_cancel(L, f, msgidx);
+      lua_pop(L, 1);
+    }
+    break;
   }
-  t->must_cancel = 1;
-  aiolua__pushtask(L, t);
-  if (msgidx) lua_pushvalue(L, msgidx); else lua_pushnil(L);
-  aiolua__setextra(L, -2, "cancel_msg");
-  lua_pop(L, 1);
-  return 1;
+  if (!taken && cur != NULL) {
+    cur->must_cancel = 1;
+    aiolua__pushtask(L, cur);
+    if (msgidx) lua_pushvalue(L, msgidx); else lua_pushnil(L);
+    aiolua__setextra(L, -2, "cancel_msg");
+    lua_pop(L, 1);
+    /* parked on a task of its cycle, nothing would wake it: its await
+    ** raises CancelledError when it runs (await_k) */
+    if (cur->awaiting && cur->awaiting->state == FUT_PENDING)
+      aiolua__rq_push_task(aiolua__rt(L), cur);
+    taken = 1;
+  }
+  for (aiolua_task_t *x = t; x && x->cancel_walk;) {  /* unmark */
+    x->cancel_walk = 0;
+    aiolua_future_t *f = x->awaiting;
+    x = f && f->kind == KIND_TASK ? (aiolua_task_t *)f : NULL;
+  }
+  return taken;
 }
 
 /* ---- Lua methods ----------------------------------------------------- */

@@ -332,4 +332,34 @@ for _, kind in ipairs(names) do
   end)
 end
 
+t.test("cancel passes down a long chain of tasks awaiting tasks", function()
+  -- each task's cancel() cancels the task it awaits, down to the future
+  -- at the end (a C recursion, which overflowed its stack, before)
+  local N, tasks, leaf = 5000, {}, Future()
+  for i = N, 1, -1 do
+    local nxt = tasks[i + 1] or leaf
+    tasks[i] = create_task(function() return nxt:await() end)
+  end
+  yield()
+  t.eq(tasks[1]:cancel("stop"), true)
+  t.eq(leaf:cancelled(), true)
+  local ok, err = pcall(tasks[1].await, tasks[1])
+  t.eq(ok, false)
+  t.ok(asyncio.iserror(err, "CancelledError"), tostring(err))
+  for i = 1, N do t.eq(tasks[i]:cancelled(), true) end
+  t.eq(tasks[N]:cancelling(), 1)
+  t.eq(tasks[1]:cancelling(), 1)
+end)
+
+t.test("cancel on a cycle of tasks awaiting each other returns", function()
+  local t1, t2
+  t1 = create_task(function() yield(); return t2:await() end)
+  t2 = create_task(function() yield(); return t1:await() end)
+  yield(); yield()
+  t.eq(t1:cancel(), true)                -- t2, where the walk closes, takes it
+  t.eq(t1:cancel(), true)                -- and again, with the marks gone
+  expect_cancelled(t2)
+  expect_cancelled(t1)                   -- by its await of t2
+end)
+
 t.run()
