@@ -151,8 +151,10 @@ typedef void (*aiolua_cancel_cb)(aiolua_future_t *f, void *data);
 AIOLUA_API aiolua_future_t *aiolua_future_new(lua_State *L);
 
 /* Called once if the future is cancelled while pending (task cancelled,
-** wait_for timed out, runtime shut down).  The callback tears the work
-** down; after it returns the handle is invalid and must not be settled.
+** wait_for timed out, runtime shut down), or settled by Lua code
+** (set_result, set_exception) before the C side settled it.  The callback
+** tears the work down; after it returns the handle is invalid and must
+** not be settled.
 ** Replaces any previous hook; fn == NULL removes it. */
 AIOLUA_API void aiolua_future_on_cancel(aiolua_future_t *f, aiolua_cancel_cb fn,
                                         void *data);

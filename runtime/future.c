@@ -444,12 +444,23 @@ static int check_pending(lua_State *L, aiolua_future_t *f) {
   return 0;
 }
 
+/* Lua settles a future that C may still hold (aiolua_future_new with a
+** cancel hook: a file or HTTP request in flight): the hook runs, as on
+** cancel(), so that C lets go of it and stops its work; otherwise C
+** would settle it again, or touch it after its collection. */
+static void release_from_c(aiolua_future_t *f) {
+  aiolua_cancel_cb cb = f->cancel_cb;
+  f->cancel_cb = NULL;
+  if (cb) cb(f, f->cancel_data);
+}
+
 static int l_set_result(lua_State *L) {
   aiolua_future_t *f = aiolua__checkfuture(L, 1);
   check_pending(L, f);
   if (f->kind != KIND_FUTURE)
     return luaL_error(L, "set_result() is not allowed on a %s",
                       f->kind == KIND_TASK ? "Task" : "sleep");
+  release_from_c(f);
   settle(L, 1, f, FUT_DONE, lua_gettop(L) - 1);
   return 0;
 }
@@ -461,6 +472,7 @@ static int l_set_exception(lua_State *L) {
   if (f->kind != KIND_FUTURE)
     return luaL_error(L, "set_exception() is not allowed on a Task");
   lua_settop(L, 2);
+  release_from_c(f);
   settle(L, 1, f, FUT_FAILED, 1);
   return 0;
 }
@@ -594,7 +606,11 @@ static int l_set_exception_from(lua_State *L) {
   aiolua_future_t *f = aiolua__checkfuture(L, 1);
   aiolua_future_t *src = aiolua__checkfuture(L, 2);
   check_pending(L, f);
+  if (f->kind != KIND_FUTURE)
+    return luaL_error(L, "_set_exception_from() is not allowed on a %s",
+                      f->kind == KIND_TASK ? "Task" : "sleep");
   luaL_argcheck(L, src->state == FUT_FAILED, 2, "future has no exception");
+  release_from_c(f);
   aiolua__adopt_exception(L, 1, f, 2, src);
   return 0;
 }
@@ -646,8 +662,9 @@ static int l_tostring(lua_State *L) {
 
 /* Reports an exception nobody retrieved, as CPython does on collection. */
 void aiolua__report_unretrieved(lua_State *L, int idx, const char *what) {
-  aiolua_future_t *f = lua_touserdata(L, idx);
-  if (f->state != FUT_FAILED || (f->flags & FUT_RETRIEVED)) return;
+  aiolua_future_t *f = aiolua_tofuture(L, idx);  /* __gc is callable */
+  if (f == NULL || f->state != FUT_FAILED || (f->flags & FUT_RETRIEVED))
+    return;
   f->flags |= FUT_RETRIEVED;
   if (aiolua__getextra(L, idx, "traceback") != LUA_TSTRING) {
     lua_pop(L, 1);

@@ -268,4 +268,49 @@ t.test("method calls on a non-future raise", function()
   t.raises(nil, f.add_done_callback, f, 42)
 end)
 
+t.test("settling from Lua a future that C holds makes C let go of it", function()
+  -- a file operation in flight: its future is settled by hand, dropped
+  -- and collected; the operation must not settle it again when it ends
+  local fs = require "asyncio.fs"
+  for _ = 1, 20 do
+    local f = fs.stat(".")
+    f:set_result("mine")
+    t.eq(f:result(), "mine")
+    local g = fs.stat(".")
+    g:set_exception(asyncio.Error("ValueError", "mine"))
+    t.raises("ValueError", g.result, g)
+  end
+  collectgarbage()
+  collectgarbage()
+  sleep(0.05):await()
+  local st = fs.stat("."):await()           -- the loop is sound
+  t.eq(type(st), "table")
+end)
+
+t.test("_set_exception_from refuses a Task and a sleep", function()
+  local failed = Future()
+  failed:set_exception(asyncio.Error("ValueError", "x"))
+  pcall(failed.result, failed)
+  local task = create_task(function() sleep(0.05):await() end)
+  t.raises("not allowed on a Task", task._set_exception_from, task, failed)
+  local s = sleep(0.05)
+  t.raises("not allowed on a sleep", s._set_exception_from, s, failed)
+  task:await()
+end)
+
+t.test("the finalizers of futures and coroutine objects take any argument", function()
+  local failed = Future()
+  failed:set_exception(asyncio.Error("ValueError", "x"))
+  local gc = getmetatable(failed).__gc
+  t.eq(type(gc), "function")
+  for _, v in ipairs { "x", 42, {}, io.stdout, Future() } do gc(v) end
+  pcall(failed.result, failed)
+  local co = asyncio.async(function() end)()
+  yield()                    -- unawaited after a step: gets its finalizer
+  local cgc = getmetatable(co).__gc
+  t.eq(type(cgc), "function")
+  for _, v in ipairs { "x", 42, {}, io.stdout } do cgc(v) end
+  co:close()
+end)
+
 t.run()
