@@ -245,6 +245,11 @@ void aiolua__timer_clear(aiolua_runtime_t *rt) {
 
 void aiolua__timer_close(aiolua_runtime_t *rt) {
   uv_close((uv_handle_t *)&rt->uvtimer, NULL);
+  /* lists made after aiolua__timer_clear, by finalizers that armed a
+  ** timer during lua_close (their timers went with the Lua memory) */
+  for (int i = 0; i < rt->nheap; i++) free(rt->heap[i]);
+  free(rt->tmap);
+  rt->tmap = NULL;
   free(rt->heap);
   rt->heap = NULL;
   rt->nheap = rt->heap_cap = 0;
