@@ -278,6 +278,10 @@ int aiolua__run_main(lua_State *L, int nargs, int keep_tasks) {
     return aiolua_error(L, "RuntimeError",
                         "asyncio.run() cannot be called from a running "
                         "event loop");
+  if (rt->closing)                       /* a finalizer at exit: no loop */
+    return aiolua_error(L, "RuntimeError",
+                        "asyncio.run() cannot be called while the runtime "
+                        "closes");
   int base = lua_gettop(L) - nargs;
   aiolua_task_t *t = aiolua__task_new(L, nargs);  /* stack: task (at base) */
   aiolua_task_t *prev = rt->main;
