@@ -21,3 +21,18 @@ if(PYTHON3 AND UNIX)
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests)
   set_tests_properties(core/oom PROPERTIES TIMEOUT 300 LABELS nosan)
 endif()
+
+#   core/oom-timers  tests/oom-timers.lua makes allocations fail (a test
+#                 module, tests/c/memlimit.c) while timers fire: the error
+#                 stays out of libuv's frames and the runtime runs again
+add_library(memlimit MODULE ${CMAKE_SOURCE_DIR}/tests/c/memlimit.c)
+target_link_libraries(memlimit PRIVATE PkgConfig::LUA)
+# its allocator must outlive lua_close, which unloads C modules
+target_link_options(memlimit PRIVATE -Wl,-z,nodelete)
+set_target_properties(memlimit PROPERTIES PREFIX ""
+                      LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/testmods)
+add_test(NAME core/oom-timers
+         COMMAND aiolua ${CMAKE_SOURCE_DIR}/tests/oom-timers.lua
+                 ${CMAKE_BINARY_DIR}/testmods)
+set_tests_properties(core/oom-timers PROPERTIES TIMEOUT 60
+  PASS_REGULAR_EXPRESSION "runs again\nfailures seen:\ttrue")

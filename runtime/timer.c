@@ -128,14 +128,30 @@ static void map_remove(aiolua_runtime_t *rt, aiolua_tlist_t *l) {
 /* Arms the uv timer for the earliest deadline, or stops it. */
 static void rearm(aiolua_runtime_t *rt);
 
-static void uvtimer_cb(uv_timer_t *h) {
-  aiolua_runtime_t *rt = h->data;
+/* Fires the timers that are due.  Protected: a fire() may run out of
+** memory (scheduling waiters grows Lua tables), and a Lua error must not
+** unwind through libuv's frames. */
+static int fire_due(lua_State *L) {
+  aiolua_runtime_t *rt = lua_touserdata(L, 1);
   uint64_t now = uv_now(rt->loop);
-  rt->in_sweep = 1;
   while (rt->nheap > 0 && rt->heap[0]->head->when <= now) {
     aiolua_timer_t *t = rt->heap[0]->head;
     aiolua__timer_stop(rt, t);
     t->fire(rt, t);
+  }
+  return 0;
+}
+
+static void uvtimer_cb(uv_timer_t *h) {
+  aiolua_runtime_t *rt = h->data;
+  lua_State *L = rt->L;
+  rt->in_sweep = 1;
+  lua_pushcfunction(L, fire_due);
+  lua_pushlightuserdata(L, rt);
+  if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+    fprintf(stderr, "aiolua: error while firing timers: %s\n",
+            lua_tostring(L, -1));
+    lua_pop(L, 1);
   }
   rt->in_sweep = 0;
   rearm(rt);

@@ -1,0 +1,52 @@
+/*
+** memlimit.c -- a Lua module for the tests (require "memlimit"): wraps the
+** state's allocator so that a script can make every allocation that
+** grows memory fail, and see that running out of memory anywhere ends in
+** a Lua error, never a longjmp through libuv or a runtime left broken.
+**   memlimit.install()      wrap the allocator (once per state)
+**   memlimit.fail(on)       from now on, growing allocations fail (or not)
+**   memlimit.failures()     how many failed so far
+*/
+#include <lua.h>
+#include <lauxlib.h>
+
+static lua_Alloc orig;
+static void *orig_ud;
+static int failing, failures;
+
+static void *limited_alloc(void *ud, void *p, size_t osize, size_t nsize) {
+  (void)ud;
+  size_t old = p ? osize : 0;
+  if (failing && nsize > old) {
+    failures++;
+    return NULL;
+  }
+  return orig(orig_ud, p, osize, nsize);
+}
+
+static int l_install(lua_State *L) {
+  if (orig == NULL) {
+    orig = lua_getallocf(L, &orig_ud);
+    lua_setallocf(L, limited_alloc, NULL);
+  }
+  return 0;
+}
+
+static int l_fail(lua_State *L) {
+  failing = lua_toboolean(L, 1);
+  return 0;
+}
+
+static int l_failures(lua_State *L) {
+  lua_pushinteger(L, failures);
+  return 1;
+}
+
+int luaopen_memlimit(lua_State *L);
+int luaopen_memlimit(lua_State *L) {
+  static const luaL_Reg funcs[] = {
+    {"install", l_install}, {"fail", l_fail}, {"failures", l_failures},
+    {NULL, NULL}};
+  luaL_newlib(L, funcs);
+  return 1;
+}
