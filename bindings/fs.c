@@ -2,8 +2,9 @@
 ** fs.c -- asynchronous file operations on uv_fs_* (module "aiolua.fs").
 ** One operation = one record (fs_op, embedding its uv_fs_t) + one future,
 ** settled from the fs callback.  Cancelled: uv_cancel, or, if already
-** running, the result is discarded; the record is always freed in the fs
-** callback.  bindings/fs.lua builds asyncio.fs on these primitives.
+** running, the result is discarded (a close is never stopped, only
+** detached); the record is always freed in the fs callback.
+** bindings/fs.lua builds asyncio.fs on these primitives.
 */
 #include <limits.h>
 #include <stdlib.h>
@@ -49,6 +50,7 @@ typedef struct fs_op fs_op;
 ** futures even when no task was awaiting them. */
 typedef struct fs_list {
   fs_op *head;
+  int closed;      /* its __gc ran: no request may start any more */
 } fs_list;
 
 /* One operation.  `fut` is NULL once the future was cancelled or the state
@@ -244,7 +246,8 @@ static int op_push_results(lua_State *L) {
 }
 
 /* Settles op's future with its results or its error.  Runs no Lua code
-** but op_push_results, under a protected call. */
+** but op_push_results, under a protected call; yet its allocations may
+** run a finalizer that cancels the future (op_cancel clears op->fut). */
 static void op_settle(fs_op *op) {
   lua_State *L = aiolua_runtime_lua(op->rt);
   int top = lua_gettop(L);
@@ -252,7 +255,10 @@ static void op_settle(fs_op *op) {
   lua_pushcfunction(L, op_push_results);
   lua_pushlightuserdata(L, op);
   status = lua_pcall(L, 1, LUA_MULTRET, 0); /* stack: top, results... */
-  if (status != LUA_OK || op->result < 0) {
+  if (op->fut == NULL) {
+    /* cancelled meanwhile: drop the results (a File pushed is garbage,
+       its __gc closes the descriptor) */
+  } else if (status != LUA_OK || op->result < 0) {
     lua_settop(L, top + 1); /* the error value */
     aiolua_future_reject(op->fut, L);
   } else {
@@ -350,36 +356,48 @@ static void fs_cb(uv_fs_t *req) {
   op_free(op);
 }
 
-/* Cancel hook: the future is gone; stop the request if it has not started,
-** else let it run.  The record is freed in fs_cb either way. */
-static void op_cancel(aiolua_future_t *f, void *data) {
-  fs_op *op = data;
-  (void)f;
+/* Detaches op from its future; stops the request if it has not started,
+** else lets it run.  A close always runs: the handle already forgot its
+** descriptor, so nobody else would close it.  The record is freed in
+** fs_cb either way. */
+static void op_detach(fs_op *op) {
   op->fut = NULL;
   op_unlink(op);
-  uv_cancel((uv_req_t *)&op->req);
+  if (op->kind != OP_CLOSE) uv_cancel((uv_req_t *)&op->req);
+}
+
+/* Cancel hook: the future is gone. */
+static void op_cancel(aiolua_future_t *f, void *data) {
+  (void)f;
+  op_detach(data);
 }
 
 /* __gc of the list (the Lua state is closing): detaches every operation
-** still in flight from its future, as if cancelled. */
+** still in flight from its future, as if cancelled, and refuses new ones
+** (a later finalizer may still call fs; its callback would find no state). */
 static int l_list_gc(lua_State *L) {
   fs_list *list = lua_touserdata(L, 1);
-  while (list->head != NULL) {
-    fs_op *op = list->head;
-    op_unlink(op);
-    op->fut = NULL;
-    uv_cancel((uv_req_t *)&op->req);
-  }
+  list->closed = 1;
+  while (list->head != NULL) op_detach(list->head);
   return 0;
 }
 
 /* Pushes a new future and returns a record for it, or NULL (and rejects
 ** the future) if memory runs out.  path (may be NULL) names the op in
-** errors.  Stack: +1. */
+** errors.  Raises once the state is closing.  Stack: +1. */
 static fs_op *op_new(lua_State *L, fs_kind kind, const char *path) {
   aiolua_runtime_t *rt = aiolua_runtime_from_lua(L);
-  aiolua_future_t *fut = aiolua_future_new(L); /* stack: fut */
-  fs_op *op = calloc(1, sizeof *op);
+  aiolua_future_t *fut;
+  fs_list *list;
+  fs_op *op;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &fs_list_key); /* stack: list */
+  list = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (list == NULL || list->closed)
+    aiolua_error(L, "RuntimeError", "fs.%s: the runtime is closing",
+                 fs_opnames[kind]);
+  fut = aiolua_future_new(L); /* stack: fut */
+  op = calloc(1, sizeof *op);
   if (op != NULL && path != NULL && (op->path = strdup(path)) == NULL) {
     free(op);
     op = NULL;
@@ -391,14 +409,10 @@ static fs_op *op_new(lua_State *L, fs_kind kind, const char *path) {
     return NULL;
   }
   op->req.data = op;
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &fs_list_key); /* stack: fut, list */
-  op->list = lua_touserdata(L, -1);
-  lua_pop(L, 1);
-  if (op->list != NULL) {
-    op->next = op->list->head;
-    if (op->next) op->next->prev = op;
-    op->list->head = op;
-  }
+  op->list = list;
+  op->next = list->head;
+  if (op->next) op->next->prev = op;
+  list->head = op;
   op->rt = rt;
   op->loop = aiolua_runtime_loop(rt);
   op->fut = fut;
@@ -586,7 +600,8 @@ static int l_file_stat(lua_State *L) { return fd_op(L, OP_FSTAT); }
 static int l_file_sync(lua_State *L) { return fd_op(L, OP_FSYNC); }
 
 /* file:close() -> future.  Closing a closed file does nothing.  With
-** requests still in flight, the descriptor closes after the last one. */
+** requests still in flight, the descriptor closes after the last one.
+** Cancelling the future does not stop the close (see op_detach). */
 static int l_file_close(lua_State *L) {
   fs_file **ud = luaL_checkudata(L, 1, FS_FILE_MT);
   fs_file *f = *ud;
@@ -666,6 +681,7 @@ int luaopen_aiolua_fs(lua_State *L) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &fs_list_key) == LUA_TNIL) {
     fs_list *list = lua_newuserdatauv(L, sizeof *list, 0); /* stack: nil, list */
     list->head = NULL;
+    list->closed = 0;
     lua_createtable(L, 0, 1);
     lua_pushcfunction(L, l_list_gc);
     lua_setfield(L, -2, "__gc");

@@ -92,8 +92,11 @@ local function read_all(self)
 end
 
 local function read_one(self, fmt)
-  if math.type(fmt) == "integer" then return read_n(self, fmt) end
-  if type(fmt) == "number" then return read_n(self, math.floor(fmt)) end
+  if type(fmt) == "number" then
+    local n = math.floor(fmt)
+    if n < 0 then return read_all(self) end -- as Python's read(-1)
+    return read_n(self, n)
+  end
   local f = type(fmt) == "string" and fmt:gsub("^%*", ""):sub(1, 1)
   if f == "l" then return read_line(self, false) end
   if f == "L" then return read_line(self, true) end
@@ -102,8 +105,9 @@ local function read_one(self, fmt)
 end
 
 --- file:read(...) -> awaitable: like Lua's file:read, with formats n
--- (bytes; nil at end of file), "a" (the rest; "" at end), "l" (a line
--- without its newline; nil at end; the default) and "L" (with it).
+-- (bytes; nil at end of file; a negative n is "a", as Python's read(-1)),
+-- "a" (the rest; "" at end), "l" (a line without its newline; nil at end;
+-- the default) and "L" (with it).
 File.read = async(function(self, ...)
   local n = select("#", ...)
   if n == 0 then return read_one(self, "l") end

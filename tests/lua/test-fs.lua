@@ -311,6 +311,115 @@ t.test("cancelling half of many pending operations", function()
   t.eq(nfds(), base, "no descriptor leaked")
 end)
 
+-- Runs Lua source in a child aiolua process (for what crashes or needs its
+-- own collector settings or its own lua_close) -> output, exit status.
+local S = require "scriptrun"
+local function child(name, src)
+  local path = p(name)
+  local f = assert(io.open(path, "w"))
+  f:write(src)
+  f:close()
+  local h = assert(io.popen(S.shquote(S.BIN) .. " " .. S.shquote(path) .. " 2>&1"))
+  local out = h:read("a")
+  local _, _, status = h:close()
+  return out, status
+end
+
+t.test("a finalizer run while a result is pushed cancels its future", function()
+  -- Pushing a 3 MB read runs a GC step inside the fs callback; the
+  -- finalizers of the garbage made beside the reads cancel them then.
+  fs.write_file(p("big3m"), ("0123456789abcdef"):rep(3000000 // 16)):await()
+  local out, status = child("fin-cancel.lua", ([[
+    local C = require "aiolua.fs"
+    collectgarbage("incremental", 100, 400)
+    asyncio.run(function()
+      local h = C.open(%q):await()
+      for _ = 1, 3 do
+        local futs = {}
+        for i = 1, 8 do
+          local fut = h:read(-1)
+          futs[i] = fut
+          setmetatable({}, { __gc = function() fut:cancel() end })
+        end
+        asyncio.sleep(0.05):await() -- GC steps run in the fs callbacks
+        for i = 1, 8 do pcall(futs[i].result, futs[i]) end
+      end
+      h:close_now()
+    end)
+    print("done")
+  ]]):format(p("big3m")))
+  t.eq(out, "done\n", "output")
+  t.eq(status, 0, "exit status")
+end)
+
+t.test("a request started by a finalizer at lua_close", function()
+  -- `early` is marked for finalization before aiolua.fs makes its list
+  -- of requests, so it runs after that list's __gc: refused.  `late` runs
+  -- before it: its request is detached and freed when it completes.
+  local out, status = child("fin-close.lua", [[
+    local early = setmetatable({}, { __gc = function()
+      local ok, err = pcall(require("aiolua.fs").stat, "/")
+      print("early", ok, tostring(err))
+    end })
+    local fs = require "asyncio.fs"
+    local late = setmetatable({}, { __gc = function()
+      print("late", pcall(function() fs.stat("/") end))
+    end })
+    asyncio.run(function() fs.stat("/"):await() end)
+    print("end")
+  ]])
+  t.eq(out, "end\nlate\ttrue\n"
+            .. "early\tfalse\tRuntimeError: fs.stat: the runtime is closing\n",
+       "output")
+  t.eq(status, 0, "exit status")
+end)
+
+t.test("a cancelled close still closes the descriptor", function()
+  local C = require "aiolua.fs"
+  fs.write_file(p("cl.txt"), "x"):await()
+  collectgarbage()
+  local base = nfds()
+  local hs, files = {}, {}
+  for i = 1, 10 do
+    hs[i] = C.open(p("cl.txt")):await()
+    files[i] = fs.open(p("cl.txt")):await()
+  end
+  local fifos, blockers = {}, {}
+  for i = 1, POOL do
+    fifos[i] = fifo("cblock" .. i)
+    blockers[i] = asyncio.create_task(function()
+      C.open(fifos[i], "r"):await():close_now()
+    end)
+  end
+  asyncio.sleep(0.05):await() -- every pool thread is now blocked
+  local ok, err = pcall(function()
+    for i = 1, 10 do -- queued behind the blockers, then cancelled
+      t.eq(hs[i]:close():cancel(), true, "cancelled")
+      t.ok(hs[i]:closed(), "closed")
+      t.raises("TimeoutError", function()
+        asyncio.wait_for(files[i]:close(), 0.001):await()
+      end)
+    end
+  end)
+  for i = 1, POOL do release(fifos[i]) end
+  for i = 1, POOL do blockers[i]:await() end
+  if not ok then error(err, 0) end
+  asyncio.sleep(0.05):await() -- the closes run now
+  collectgarbage()
+  t.eq(nfds(), base, "no descriptor leaked")
+end)
+
+t.test("read(n) with a negative n reads to end of file, as read(-1)", function()
+  fs.write_file(p("neg.txt"), "abc\ndef"):await()
+  local f <close> = fs.open(p("neg.txt")):await()
+  t.eq(f:read(1):await(), "a")
+  t.eq(f:read(-1):await(), "bc\ndef", "the rest")
+  t.eq(f:read(-1):await(), "", "\"\" at end of file, as \"a\"")
+  f:seek("set", 2):await()
+  local a, b = f:read(1, -3.5):await()
+  t.eq(a, "c"); t.eq(b, "\ndef")
+end)
+
 t.test("clean up", function()
   sh("rm -rf " .. TMP)
   t.eq(fs.exists(TMP):await(), false)
