@@ -26,6 +26,12 @@ typedef struct gather {
   do { if ((i) + PREFETCH_AHEAD < (g)->n) \
          __builtin_prefetch((g)->kids[(i) + PREFETCH_AHEAD], 1); } while (0)
 
+/* While l_gather runs, the low bit of a kids[] entry tags the first place
+** of its future (a userdata block is aligned, so the bit is free). */
+#define tag_first(f) ((aiolua_future_t *)((uintptr_t)(f) | 1))
+#define is_first(f) ((uintptr_t)(f) & 1)
+#define untag(f) ((aiolua_future_t *)((uintptr_t)(f) & ~(uintptr_t)1))
+
 /* Called (by the scheduler) when a child is done: the gather state at sidx,
 ** the child at cidx. */
 static void on_done(lua_State *L, int sidx, int cidx) {
@@ -159,50 +165,60 @@ static int l_gather(lua_State *L) {
   g->n = n;
   g->nunique = g->ndone = g->cancel_requested = 0;
   g->return_exceptions = rexc;
-  /* Pass 1 checks every argument before anything happens to any (no task
-  ** is created for a gather that raises); it marks each future the first
-  ** time it is seen, so a repeated one gets one callback. */
-  for (int i = 1; i <= n; i++) {
-    if (list) lua_rawgeti(L, 1, i); else lua_pushvalue(L, i);
-    aiolua_future_t *f = aiolua_tofuture(L, -1);
-    if (f == NULL && !aiolua__iscoro(L, -1) && !aiolua__isawaitable_obj(L, -1)) {
-      for (int j = 0; j < i - 1; j++)
-        if (g->kids[j]) g->kids[j]->flags &= ~FUT_MARK;
-      return aiolua_error(L, "TypeError", "gather: argument #%d is not "
-                          "awaitable (a %s)", i, luaL_typename(L, -1));
-    }
-    if (f && f->kind == KIND_SLEEP) f = NULL;     /* becomes a task */
-    g->kids[i - 1] = f;
-    if (f && !(f->flags & FUT_MARK)) {
-      f->flags |= FUT_MARK;
-      g->nunique++;
-    }
-    lua_pop(L, 1);
-  }
   lua_pushvalue(L, oidx);
   lua_setiuservalue(L, sidx, 1);
   lua_createtable(L, n, 0);                /* stack: outer, state, children */
+  int cidx = sidx + 1;
+  /* Pass 1 checks every argument before anything happens to any (no task
+  ** is created for a gather that raises).  A check may run Lua code (an
+  ** object's __index), which may change the list: so each argument is
+  ** copied to the children list first, and the passes after it read that
+  ** list only, which also keeps alive what kids[] points to. */
+  for (int i = 1; i <= n; i++) {
+    if (list) lua_rawgeti(L, 1, i); else lua_pushvalue(L, i);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, cidx, i);
+    aiolua_future_t *f = aiolua_tofuture(L, -1);
+    if (f == NULL && !aiolua__iscoro(L, -1) && !aiolua__isawaitable_obj(L, -1))
+      return aiolua_error(L, "TypeError", "gather: argument #%d is not "
+                          "awaitable (a %s)", i, luaL_typename(L, -1));
+    g->kids[i - 1] = f && f->kind != KIND_SLEEP ? f : NULL;  /* NULL: task */
+    lua_pop(L, 1);
+  }
+  /* Pass 2: tasks for the coroutines (which may raise, and run Lua code);
+  ** a new task is in no other place, so it is a first place. */
+  for (int i = 1; i <= n; i++) {
+    if (g->kids[i - 1]) continue;
+    lua_rawgeti(L, cidx, i);
+    g->kids[i - 1] = tag_first(ensure_future(L));
+    g->nunique++;
+    lua_rawseti(L, cidx, i);
+  }
+  /* Pass 3 marks each future given the first time it is seen, so that a
+  ** repeated one gets one callback, and tags that first place.  Marks are
+  ** set only now, when nothing left can run Lua code or raise (but out of
+  ** memory) before pass 4 clears them: none outlives this call. */
+  for (int i = 0; i < n; i++) {
+    prefetch_kid(g, i);
+    aiolua_future_t *f = g->kids[i];
+    if (!is_first(f) && !(f->flags & FUT_MARK)) {
+      f->flags |= FUT_MARK;
+      g->kids[i] = tag_first(f);
+      g->nunique++;
+    }
+  }
+  /* Pass 4: a callback on each future, at its first place. */
   lua_pushvalue(L, sidx);                  /* stack: ..., children, waiter */
-  /* Pass 2: tasks for the coroutines, a callback on each future (at its
-  ** first, still marked, position). */
   for (int i = 1; i <= n; i++) {
     prefetch_kid(g, i - 1);
-    if (list) lua_rawgeti(L, 1, i); else lua_pushvalue(L, i);
     aiolua_future_t *f = g->kids[i - 1];
-    int first = 1;
-    if (f == NULL) {
-      f = g->kids[i - 1] = ensure_future(L);
-      g->nunique++;
-    } else if (f->flags & FUT_MARK) {
-      f->flags &= ~FUT_MARK;
-    } else {
-      first = 0;                           /* a repeat */
-    }
-    if (first) {
-      lua_pushvalue(L, -2);
-      aiolua__future_add_callback(L, -2, f);
-    }
-    lua_rawseti(L, sidx + 1, i);
+    if (!is_first(f)) continue;
+    f = g->kids[i - 1] = untag(f);
+    f->flags &= ~FUT_MARK;
+    lua_rawgeti(L, cidx, i);               /* stack: ..., waiter, child */
+    lua_pushvalue(L, -2);
+    aiolua__future_add_callback(L, -2, f);
+    lua_pop(L, 1);
   }
   lua_pop(L, 1);                           /* stack: outer, state, children */
   lua_setiuservalue(L, sidx, 2);

@@ -160,8 +160,10 @@ static void wl_remove(lua_State *L, queue_t *q, int qi, int list, int vi) {
 static void wakeup_next(lua_State *L, queue_t *q, int qi, int list) {
   while (waiting(q, list)) {
     wl_shift(L, q, qi, list);            /* stack: fut */
-    aiolua_future_t *f = lua_touserdata(L, -1);
-    if (f->state == FUT_PENDING) {
+    /* Lua code can write to the list (q._getters...): skip what is not
+    ** a plain future. */
+    aiolua_future_t *f = aiolua_tofuture(L, -1);
+    if (f && f->kind == KIND_FUTURE && f->state == FUT_PENDING) {
       aiolua__future_settle(L, f, FUT_DONE, 0);  /* pops it */
       return;
     }
@@ -190,15 +192,20 @@ static int has_lt(lua_State *L, int idx) {
   return 1;
 }
 
+/* Tuples nested deeper than this raise (cyclic ones would recurse
+** forever), as Lua's own C calls do. */
+#define MAX_TUPLE_DEPTH 200
+
 /* 1 if the value at a sorts before the one at b: `<`, except that plain
 ** tables (no __lt) compare like Python tuples, element by element, so
 ** that pq:put({priority, data}) ports pq.put((priority, data)). */
-static int less(lua_State *L, int a, int b) {
+static int less_at(lua_State *L, int a, int b, int depth) {
   a = lua_absindex(L, a);
   b = lua_absindex(L, b);
   if (lua_type(L, a) != LUA_TTABLE || lua_type(L, b) != LUA_TTABLE ||
       has_lt(L, a) || has_lt(L, b))
     return lua_compare(L, a, b, LUA_OPLT);
+  if (depth >= MAX_TUPLE_DEPTH) luaL_error(L, "tuples nested too deep");
   luaL_checkstack(L, 4, "tuples nested too deep");
   lua_Integer na = luaL_len(L, a), nb = luaL_len(L, b);
   for (lua_Integer i = 1; i <= (na > nb ? na : nb); i++) {
@@ -208,11 +215,15 @@ static int less(lua_State *L, int a, int b) {
     else if (ty == LUA_TNIL)
       r = 0;
     else if (!lua_compare(L, -2, -1, LUA_OPEQ))
-      r = less(L, -2, -1);
+      r = less_at(L, -2, -1, depth + 1);
     lua_pop(L, 2);
     if (r >= 0) return r;
   }
   return 0;
+}
+
+static int less(lua_State *L, int a, int b) {
+  return less_at(L, a, b, 0);
 }
 
 static int l_less(lua_State *L) {

@@ -1,14 +1,16 @@
 -- test-queue-ops.lua -- the awaitables that Queue:put/get/join return
 -- (bindings/queue.c): they act when awaited, once; a queue hands them out
 -- again without allocating; one never awaited does not stick to its queue.
--- Plus the engine's storage edge cases: the ring growing while wrapped and
--- a PriorityQueue comparison that fails.
+-- Plus the engine's storage edge cases: the ring growing while wrapped, a
+-- PriorityQueue comparison that fails or nests too deep, and waiter lists
+-- that Lua code wrote to.
 local asyncio = require "asyncio"
 local t = require "t"
 
 local create_task = asyncio.create_task
 
 local function yield() asyncio.sleep(0):await() end
+local function nwaiting(d) return d.last - d.first + 1 end
 
 t.test("put and get act when awaited, not when called", function()
   local q = asyncio.Queue()
@@ -130,6 +132,47 @@ t.test("a failing PriorityQueue comparison leaves the heap intact", function()
   local got = {}
   while not q:empty() do got[#got + 1] = q:get():await() end
   t.same_as(got, { 1, 2, 3, 4, 5 })
+end)
+
+t.test("PriorityQueue: cyclic or too deeply nested tuples raise, the heap intact", function()
+  local q = asyncio.PriorityQueue()
+  local a, b = {}, {}
+  a[1] = a; b[1] = b                     -- cyclic: would recurse forever
+  q:put_nowait(a)
+  t.raises("nested too deep", q.put_nowait, q, b)
+  local function nest(n, leaf)
+    local v = { leaf }
+    for _ = 1, n do v = { v } end
+    return v
+  end
+  t.raises("nested too deep", q.put_nowait, q, nest(200000, 2))
+  t.eq(q:qsize(), 1)
+  t.eq(q:get_nowait(), a)
+  q:put_nowait(nest(150, 2))             -- below the limit: compared
+  q:put_nowait(nest(150, 1))
+  t.same_as(q:get_nowait(), nest(150, 1))
+end)
+
+t.test("waiter list entries that are not futures are skipped", function()
+  local q = asyncio.Queue()
+  local getters = {}
+  for i = 1, 4 do getters[i] = create_task(function() return q:get():await() end) end
+  yield()
+  local gl = q._getters
+  t.eq(nwaiting(gl), 4)
+  local co = asyncio.async(function() end)()
+  co:close()
+  gl[gl.first] = "not a future"
+  gl[gl.first + 1] = co                  -- a userdata of another kind
+  gl[gl.first + 2] = getters[1]          -- a future, but a task's
+  q:put_nowait(1)                        -- skips all three
+  t.eq(getters[4]:await(), 1)
+  t.eq(nwaiting(gl), 0)
+  for i = 1, 3 do
+    t.ok(not getters[i]:done())          -- lost from the list: cancelled
+    getters[i]:cancel()
+  end
+  yield()
 end)
 
 t.test("a parked getter is woken by an operation's put", function()
