@@ -79,7 +79,14 @@ struct client {
 };
 
 typedef struct { client_t *cl; } lclient_t;  /* Client userdata */
-struct request { slot_t *s; };                /* Request userdata */
+
+/* Request userdata.  Once s is released, `lost` says what reading on
+** gives: NULL for the end (the body was all read, or the Request closed
+** itself), else why the rest of the body is lost. */
+struct request {
+  slot_t *s;
+  const char *lost;
+};
 
 #define DBG(cl, ...) \
   do { if ((cl)->debug) fprintf(stderr, "aiolua http: " __VA_ARGS__); } while (0)
@@ -282,7 +289,10 @@ static slot_t *slot_get(client_t *cl) {
 /* Stops the transfer of s at once (removing its easy handle), unbinds it
 ** from its Request and future, and recycles it.  The future, if still
 ** pending, is left unsettled with its hook removed: callers settle it
-** first when someone may be waiting. */
+** when someone may be waiting.
+** Any Lua allocation may run a finalizer that closes the Client or the
+** Request and so calls this: a C function holding s across one checks
+** afterwards that its Request still has s. */
 static void slot_put(slot_t *s) {
   client_t *cl = s->cl;
   http_multi_remove(&s->x);
@@ -292,6 +302,7 @@ static void slot_put(slot_t *s) {
   }
   if (s->req) {
     s->req->s = NULL;
+    s->req->lost = cl->closed ? "client closed" : "response closed";
     s->req = NULL;
   }
   curl_slist_free_all(s->hdrs);
@@ -401,13 +412,11 @@ static void client_close(client_t *cl, lua_State *L) {
   while (cl->active) {
     slot_t *s = cl->active;
     aiolua_future_t *f = s->fut;
-    if (f && L) {
-      s->fut = NULL;
-      aiolua_future_on_cancel(f, NULL, NULL);
+    slot_put(s);                /* before any allocation (see slot_put) */
+    if (f && L) {               /* still anchored by the runtime */
       aiolua_pusherror(L, "ConnectionError", "client closed");
       aiolua_future_reject(f, L);
     }
-    slot_put(s);
   }
   DBG(cl, "client %p closed\n", (void *)cl);
   http_multi_close(cl->m, client_free, cl);
@@ -417,6 +426,12 @@ static client_t *check_client(lua_State *L, int idx) {
   lclient_t *u = luaL_checkudata(L, idx, HTTP_CLIENT_MT);
   if (u->cl == NULL) luaL_error(L, "http client is closed");
   return u->cl;
+}
+
+/* Raises the ConnectionError of reading r once its slot is gone early. */
+static int request_lost(lua_State *L, request_t *r) {
+  return aiolua_error(L, "ConnectionError", "%s",
+                      r->lost ? r->lost : "response closed");
 }
 
 /* client(max_connections, max_per_host) -> Client */
@@ -515,14 +530,30 @@ static long opt_ms(lua_State *L, int idx) {
   return t * 1000 < 1 ? 1 : (long)(t * 1000 + 0.5);
 }
 
+/* 1 if p[0..n) is an RFC 9110 token (what a method is): no CR, LF,
+** space or other separator can reach the request line. */
+static int is_token(const char *p, size_t n) {
+  size_t i;
+  if (n == 0) return 0;
+  for (i = 0; i < n; i++) {
+    int c = (unsigned char)p[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9') || (c != 0 && strchr("!#$%&'*+-.^_`|~", c))))
+      return 0;
+  }
+  return 1;
+}
+
 /* Sets the options of one request on s->x.easy from the arguments of
 ** l_client_start (see there).  A plain GET (no body, default TLS, no proxy)
-** only sets options every request sets, so its handle stays `fresh`. */
+** only sets options every request sets, so its handle stays `fresh`.
+** Allocates nothing in Lua (the arguments are already strings where it
+** reads strings), so s cannot be released under it. */
 static void slot_setup(lua_State *L, slot_t *s, int https) {
   CURL *e = s->x.easy;
-  const char *method = luaL_checkstring(L, 2);
+  const char *method = lua_tostring(L, 2);
   size_t bodylen = 0;
-  const char *body = luaL_optlstring(L, 6, NULL, &bodylen);
+  const char *body = lua_tolstring(L, 6, &bodylen);   /* a string or nil */
   lua_Integer maxredirs = luaL_optinteger(L, 10, 10);
   lua_Integer maxbody = luaL_optinteger(L, 11, -1);
   int get = strcmp(method, "GET") == 0;
@@ -542,8 +573,7 @@ static void slot_setup(lua_State *L, slot_t *s, int https) {
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bodylen);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "");
   }
-  /* headers */
-  if (lua_istable(L, 5)) s->hdrs = make_slist(L, 5);
+  /* headers: s->hdrs, or the client's */
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->hdrs ? s->hdrs : s->cl->defhdrs);
   /* limits */
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, opt_ms(L, 7));
@@ -574,40 +604,57 @@ static void slot_setup(lua_State *L, slot_t *s, int https) {
 **   -> Request, Future
 ** Starts a transfer.  The future resolves (with no values) when it is done,
 ** or for a stream when the response headers are in.  `headers` is an array
-** of "Name: value" lines or nil for the client's defaults.  Raises
-** InvalidURL before anything starts. */
+** of "Name: value" lines or nil for the client's defaults; `body` a
+** string or nil (curl keeps a pointer to it: the Request holds it).
+** Raises InvalidURL before anything starts. */
 static int l_client_start(lua_State *L) {
   client_t *cl = check_client(L, 1);
-  size_t urllen;
+  size_t urllen, mlen;
+  const char *method = luaL_checklstring(L, 2, &mlen);
   const char *url = luaL_checklstring(L, 3, &urllen);
   int https, stream = lua_toboolean(L, 4);
+  struct curl_slist *hdrs = NULL;
   request_t *r;
   slot_t *s;
   aiolua_future_t *f;
-  luaL_checkstring(L, 2);
+  luaL_argcheck(L, is_token(method, mlen), 2, "invalid method");
+  if (!lua_isnoneornil(L, 6)) luaL_checktype(L, 6, LUA_TSTRING);
   https = check_url(L, cl, url, urllen);
   lua_settop(L, 13);
   r = lua_newuserdatauv(L, sizeof *r, 2);   /* stack: args, req */
   r->s = NULL;
+  r->lost = NULL;
   luaL_setmetatable(L, HTTP_REQUEST_MT);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, 14, 1);               /* keeps the client alive */
   lua_pushvalue(L, 6);
   lua_setiuservalue(L, 14, 2);               /* keeps the body alive */
-  if ((s = slot_get(cl)) == NULL) return luaL_error(L, "out of memory");
+  if (lua_istable(L, 5)) hdrs = make_slist(L, 5);
+  /* A finalizer run by the allocations above may have closed the client
+  ** (cl itself is freed only from a later loop callback). */
+  if (cl->closed || (s = slot_get(cl)) == NULL) {
+    curl_slist_free_all(hdrs);
+    return luaL_error(L, cl->closed ? "http client is closed" : "out of memory");
+  }
   s->req = r;
   r->s = s;
+  s->hdrs = hdrs;
   s->stream = s->want_head = (unsigned char)stream;
   slot_setup(L, s, https);
   f = aiolua_future_new(L);                  /* stack: args, req, fut */
+  if (r->s != s) {                           /* released by a finalizer */
+    aiolua_future_resolve(f, L, 0);
+    return request_lost(L, r);
+  }
   s->t0 = uv_hrtime();
   if (http_multi_add(cl->m, &s->x) != CURLM_OK) {
     slot_put(s);
+    aiolua_future_resolve(f, L, 0);
     return aiolua_error(L, "ConnectionError", "cannot start a transfer");
   }
   s->state = S_RUNNING;
   slot_park(s, f);
-  DBG(cl, "%p started %s %s\n", (void *)s, lua_tostring(L, 2), url);
+  DBG(cl, "%p started %s %s\n", (void *)s, method, url);
   return 2;
 }
 
@@ -666,19 +713,27 @@ static request_t *check_request(lua_State *L) {
   return luaL_checkudata(L, 1, HTTP_REQUEST_MT);
 }
 
-/* Pushes the error of a failed transfer. */
+/* Pushes the error of a failed transfer.  s is read before the first Lua
+** allocation only (one may release it, see slot_put): what is needed is
+** copied first, and Lua copies the URL before it can run a finalizer. */
 static void push_xfer_error(lua_State *L, slot_t *s) {
   const char *type = "ConnectionError", *url = NULL;
-  const char *msg = s->err[0] ? s->err : curl_easy_strerror(s->rc);
+  char msg[CURL_ERROR_SIZE];
+  CURLcode rc = s->rc;
+  int too_large = s->too_large || rc == CURLE_FILESIZE_EXCEEDED;
+  int nomem = s->nomem;
+  curl_off_t max_body = s->max_body;
+  snprintf(msg, sizeof msg, "%s", s->err[0] ? s->err : curl_easy_strerror(rc));
   curl_easy_getinfo(s->x.easy, CURLINFO_EFFECTIVE_URL, &url);
-  if (s->too_large || s->rc == CURLE_FILESIZE_EXCEEDED) {
+  lua_pushstring(L, url ? url : "");     /* stack: url; s unused from here */
+  if (too_large) {
     aiolua_pusherror(L, "ResponseTooLarge",
                      "response body exceeds max_body (%I bytes)",
-                     (lua_Integer)s->max_body);
-  } else if (s->nomem) {
+                     (lua_Integer)max_body);
+  } else if (nomem) {
     aiolua_pusherror(L, "ConnectionError", "out of memory");
   } else {
-    switch (s->rc) {
+    switch (rc) {
       case CURLE_OPERATION_TIMEDOUT: type = "TimeoutError"; break;
       case CURLE_TOO_MANY_REDIRECTS: type = "TooManyRedirects"; break;
       case CURLE_URL_MALFORMAT:
@@ -687,18 +742,19 @@ static void push_xfer_error(lua_State *L, slot_t *s) {
     }
     aiolua_pusherror(L, type, "%s", msg);
   }
-  lua_pushstring(L, url ? url : "");
+  lua_insert(L, -2);                     /* stack: err, url */
   lua_setfield(L, -2, "url");
-  lua_pushinteger(L, (lua_Integer)s->rc);
+  lua_pushinteger(L, (lua_Integer)rc);
   lua_setfield(L, -2, "curl_code");
 }
 
-/* Raises the error of s if its transfer failed, recycling s first. */
-static void check_failed(lua_State *L, slot_t *s) {
+/* Raises the error of r's transfer if it failed, recycling its slot. */
+static void check_failed(lua_State *L, request_t *r) {
+  slot_t *s = r->s;
   if (s->state != S_DONE) return;
   if (s->rc == CURLE_OK && !s->too_large && !s->nomem) return;
   push_xfer_error(L, s);
-  slot_put(s);
+  if (r->s == s) slot_put(s);            /* unless a finalizer did */
   lua_error(L);
 }
 
@@ -794,36 +850,49 @@ static int l_parse_head(lua_State *L) {
 ** for l_parse_head) and, unless head_only, body.  Raises
 ** the transfer's error if it failed (with head_only, if it failed before
 ** the headers were in).  Recycles the slot unless head_only
-** (a stream keeps it for its body). */
+** (a stream keeps it for its body).  The strings are copied out of s
+** first, checking after each copy that s is still r's (see slot_put);
+** the table is built once s is no longer used. */
 static int l_request_response(lua_State *L) {
   request_t *r = check_request(L);
   int head_only = lua_toboolean(L, 2);
   slot_t *s = r->s;
   long status = 0;
   const char *url = NULL;
-  uint64_t t1;
-  if (s == NULL) return luaL_error(L, "request is closed");
-  if (!head_only || !s->headers_done) check_failed(L, s);  /* a stream with
+  lua_Number elapsed;
+  if (s == NULL) return request_lost(L, r);
+  if (!head_only || !s->headers_done) check_failed(L, r);  /* a stream with
     its headers reports a failure after its body, from next_chunk */
   if (!head_only && s->state != S_DONE)
     return luaL_error(L, "request is not finished");
+  lua_settop(L, 1);
   luaL_checkstack(L, 8, NULL);
-  lua_createtable(L, 0, 6);
   curl_easy_getinfo(s->x.easy, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo(s->x.easy, CURLINFO_EFFECTIVE_URL, &url);
+  elapsed = (lua_Number)((s->state == S_DONE ? s->t1 : uv_hrtime()) - s->t0)
+            / 1e9;
+  lua_pushstring(L, url);                             /* stack: r, url */
+  if (r->s == s)
+    lua_pushlstring(L, s->head.p ? s->head.p : "", s->head.len);  /* head */
+  if (r->s == s && !head_only)
+    lua_pushlstring(L, s->body.p ? s->body.p : "", s->body.len);  /* body */
+  if (r->s != s) return request_lost(L, r);
+  if (!head_only) {
+    slot_put(s);
+    r->lost = NULL;
+  }
+  lua_createtable(L, 0, 6);              /* stack: r, url, head, [body,] t */
   lua_pushinteger(L, status);
   lua_setfield(L, -2, "status");
-  curl_easy_getinfo(s->x.easy, CURLINFO_EFFECTIVE_URL, &url);
-  lua_pushstring(L, url);
+  lua_pushvalue(L, 2);
   lua_setfield(L, -2, "url");
-  t1 = s->state == S_DONE ? s->t1 : uv_hrtime();
-  lua_pushnumber(L, (lua_Number)(t1 - s->t0) / 1e9);
+  lua_pushnumber(L, elapsed);
   lua_setfield(L, -2, "elapsed");
-  lua_pushlstring(L, s->head.p ? s->head.p : "", s->head.len);
+  lua_pushvalue(L, 3);
   lua_setfield(L, -2, "_head");          /* parsed on demand: l_parse_head */
   if (!head_only) {
-    lua_pushlstring(L, s->body.p ? s->body.p : "", s->body.len);
+    lua_pushvalue(L, 4);
     lua_setfield(L, -2, "body");
-    slot_put(s);
   }
   return 1;
 }
@@ -831,18 +900,21 @@ static int l_request_response(lua_State *L) {
 /* Request:next_chunk([n]) -> chunk | nil | false, Future
 ** A stream's next piece of body (at most n bytes if n > 0), nil at its
 ** end, or false and a future to await before asking again.  Raises the
-** transfer's error if it failed.  Resumes a paused transfer once the
-** unread data falls below STREAM_LOW. */
+** transfer's error if it failed, and ConnectionError if the rest of the
+** body is lost (the Client was closed, say).  Resumes a paused transfer
+** once the unread data falls below STREAM_LOW. */
 static int l_request_next_chunk(lua_State *L) {
   request_t *r = check_request(L);
   lua_Integer max = luaL_optinteger(L, 2, 0);
   slot_t *s = r->s;
+  aiolua_future_t *f;
   size_t avail, take;
-  if (s == NULL) return 0;                   /* closed: the end */
+  if (s == NULL) return r->lost ? request_lost(L, r) : 0;
   avail = s->body.len - s->body.off;
   if (avail > 0) {
     take = max > 0 && (size_t)max < avail ? (size_t)max : avail;
     lua_pushlstring(L, s->body.p + s->body.off, take);
+    if (r->s != s) return 1;     /* released meanwhile: the next call says */
     s->body.off += take;
     if (s->body.off == s->body.len) s->body.off = s->body.len = 0;
     if (s->paused && avail - take < STREAM_LOW && s->state == S_RUNNING) {
@@ -851,20 +923,44 @@ static int l_request_next_chunk(lua_State *L) {
     }
     return 1;
   }
-  check_failed(L, s);
+  check_failed(L, r);
   if (s->state == S_DONE) {
     slot_put(s);
+    r->lost = NULL;                          /* read to the end */
     return 0;
   }
   if (s->fut) return luaL_error(L, "stream is already being read");
   s->want_head = 0;
   lua_pushboolean(L, 0);
-  slot_park(s, aiolua_future_new(L));
+  f = aiolua_future_new(L);
+  if (r->s == s)
+    slot_park(s, f);
+  else                           /* released meanwhile: the next call says */
+    aiolua_future_resolve(f, L, 0);
   return 2;
 }
 
-/* Request:close(): stops the transfer (if it runs) and recycles its slot. */
+/* Request:close(): stops the transfer (if it runs) and recycles its slot;
+** reading on gives nil.  A reader parked on the next chunk (in another
+** task) gets a ConnectionError: the rest of its body is lost. */
 static int l_request_close(lua_State *L) {
+  request_t *r = check_request(L);
+  slot_t *s = r->s;
+  aiolua_future_t *f;
+  if (s == NULL) return 0;
+  f = s->fut;
+  slot_put(s);
+  r->lost = NULL;
+  if (f) {                                   /* still anchored */
+    aiolua_pusherror(L, "ConnectionError", "response closed");
+    aiolua_future_reject(f, L);
+  }
+  return 0;
+}
+
+/* __gc of a Request: as close, but settles no future from a finalizer
+** (bindings/http.lua awaits a Request's future only while holding it). */
+static int l_request_gc(lua_State *L) {
   request_t *r = check_request(L);
   if (r->s) slot_put(r->s);
   return 0;
@@ -989,7 +1085,7 @@ static const luaL_Reg request_methods[] = {
 };
 
 static const luaL_Reg request_metamethods[] = {
-  { "__gc", l_request_close },
+  { "__gc", l_request_gc },
   { "__close", l_request_close },
   { "__tostring", l_request_tostring },
   { NULL, NULL }

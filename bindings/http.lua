@@ -10,6 +10,7 @@ local C = require "aiolua.http"
 local async, Error = asyncio.async, asyncio.Error
 local type, pairs, next, tostring, error = type, pairs, next, tostring, error
 local setmetatable, lower, upper = setmetatable, string.lower, string.upper
+local tointeger = math.tointeger
 
 local http = {
   urljoin = C.urljoin,
@@ -71,6 +72,27 @@ local function check_opts(opts, known, level)
       error("unknown option '" .. tostring(k) .. "'", level + 1)
     end
   end
+end
+
+-- The request method, upper-cased: an RFC 9110 token (as a header name),
+-- so nothing else can reach the request line.
+local function check_method(method, level)
+  if type(method) ~= "string" or not method:match("^[%w!#$%%&'*+%-.^_`|~]+$") then
+    local shown = string.format("%q", tostring(method)):gsub("\\\n", "\\n")
+    error("invalid method " .. shown, level + 1)
+  end
+  return upper(method)
+end
+
+-- The n of iter_chunks([n]): nil or a positive integer.
+local function check_chunk_size(n, level)
+  if n == nil then return nil end
+  local k = type(n) == "number" and tointeger(n)
+  if not k or k < 1 then
+    error("chunk size must be a positive integer, got " .. tostring(n),
+          level + 1)
+  end
+  return k
 end
 
 -- ---- headers -------------------------------------------------------------
@@ -158,7 +180,7 @@ end
 -- for chunk in resp:iter_chunks([n]) do ... end: the body in pieces of at
 -- most n bytes (64 KiB by default).  A stream's iterator awaits each piece.
 function Response:iter_chunks(n)
-  n = n or 65536
+  n = check_chunk_size(n, 2) or 65536
   local body, pos = self.body, 1
   return function()
     if pos > #body then return nil end
@@ -182,10 +204,12 @@ http.StreamResponse = StreamResponse
 
 -- Iterator for a generic `for` inside a task: each step awaits the next
 -- piece of body (at most n bytes if n is given); the loop ends at the end
--- of the body, raises the transfer's error, and closes the response if
--- left early (it is the loop's closing value).
+-- of the body, raises the transfer's error (ConnectionError if the stream
+-- or its Client is closed meanwhile by another task), and closes the
+-- response if left early (it is the loop's closing value).
 function StreamResponse:iter_chunks(n)
   local req = self._req
+  n = check_chunk_size(n, 2)
   local function step()
     while true do
       local chunk, fut = req:next_chunk(n)
@@ -264,7 +288,7 @@ local Guard = { __close = function(g) if g[1] then g[1]:close() end end }
 
 local open_stream = async(function(self, url, opts)
   local method = opts and opts.method or "GET"
-  local req, fut = start(self, upper(method), url, opts, true)
+  local req, fut = start(self, check_method(method, 2), url, opts, true)
   local guard <close> = setmetatable({ req }, Guard)
   fut:await()
   local r = req:response(true)
@@ -308,7 +332,7 @@ end
 
 -- client:request(method, url [, opts]) -> awaitable Response
 function Client:request(method, url, opts)
-  return perform(self, upper(method), url, opts)
+  return perform(self, check_method(method, 2), url, opts)
 end
 
 for _, m in ipairs { "get", "post", "put", "patch", "delete", "head", "options" } do
@@ -354,7 +378,7 @@ end
 local default_client = http.default_client
 
 function http.request(method, url, opts)
-  return perform(default_client(), upper(method), url, opts)
+  return perform(default_client(), check_method(method, 2), url, opts)
 end
 
 for _, m in ipairs { "get", "post", "put", "patch", "delete", "head", "options" } do

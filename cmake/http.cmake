@@ -51,3 +51,12 @@ set_tests_properties(http/multi PROPERTIES
                      FIXTURES_REQUIRED http_server
                      ENVIRONMENT AIOLUA_HTTP_STATE=${HTTP_STATE}
                      SKIP_RETURN_CODE 77 LABELS http TIMEOUT 60)
+
+# Misuse and races: bad arguments, closes from other tasks and finalizers.
+add_test(NAME http/edge
+         COMMAND aiolua ${CMAKE_SOURCE_DIR}/tests/http/edge.lua
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/http)
+set_tests_properties(http/edge PROPERTIES
+                     FIXTURES_REQUIRED http_server
+                     ENVIRONMENT AIOLUA_HTTP_STATE=${HTTP_STATE}
+                     LABELS http TIMEOUT 60)
