@@ -6,6 +6,7 @@
 ** raises CancelledError) with one C closure as the done callback of every
 ** child and no per-child Lua table.
 */
+#include <limits.h>
 #include "internal.h"
 
 /* The gather's state, a C waiter on every child; uservalue 1 = outer
@@ -138,8 +139,11 @@ static int l_gather(lua_State *L) {
     lua_getfield(L, 1, "return_exceptions");
     rexc = lua_toboolean(L, -1);
     lua_getfield(L, 1, "n");
-    n = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : (int)lua_rawlen(L, 1);
-    if (n < 0) return luaL_argerror(L, 1, "field 'n' is negative");
+    lua_Integer ln = lua_isinteger(L, -1) ? lua_tointeger(L, -1)
+                                          : (lua_Integer)lua_rawlen(L, 1);
+    if (ln < 0) return luaL_argerror(L, 1, "field 'n' is negative");
+    if (ln > INT_MAX / 2) return luaL_argerror(L, 1, "too many awaitables");
+    n = (int)ln;
     lua_settop(L, 1);
   }
   int base = lua_gettop(L);

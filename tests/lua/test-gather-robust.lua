@@ -87,4 +87,10 @@ t.test("gather called again from an argument's __index", function()
   t.same_as(outer:await(), { "f", "o", "f", n = 3 })
 end)
 
+t.test("gather{n = ...} beyond an int raises instead of wrapping", function()
+  t.raises("too many awaitables", gather, { n = 0x100000001 })
+  t.raises("too many awaitables", gather, { n = math.maxinteger })
+  t.raises("negative", gather, { n = -1 })
+end)
+
 t.run()
