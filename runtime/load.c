@@ -16,14 +16,15 @@ static const char *short_name(const char *chunkname) {
   return (*chunkname == '@' || *chunkname == '=') ? chunkname + 1 : chunkname;
 }
 
-/* aiolua_load on any thread L of the runtime's state. */
+/* aiolua_load on any thread L of the runtime's state; mode as load's
+** ("b", "t", "bt"; NULL: both), which Lua checks on binary chunks. */
 static int load_on(lua_State *L, const char *buf, size_t len,
-                   const char *chunkname, int plain) {
+                   const char *chunkname, int plain, const char *mode) {
   aiolua_runtime_t *rt = aiolua__rt(L);
   if (plain || (rt->flags & AIOLUA_PLAIN))
-    return luaL_loadbufferx(L, buf, len, chunkname, NULL);
+    return luaL_loadbufferx(L, buf, len, chunkname, mode);
   if (len > 0 && buf[0] == LUA_SIGNATURE[0])  /* precompiled: as is */
-    return luaL_loadbufferx(L, buf, len, chunkname, "b");
+    return luaL_loadbufferx(L, buf, len, chunkname, mode ? mode : "b");
   char *out = NULL, err[256];
   size_t outlen = 0;
   int line = aiolua_translate(buf, len, &out, &outlen, err, sizeof err);
@@ -38,7 +39,7 @@ static int load_on(lua_State *L, const char *buf, size_t len,
 
 int aiolua_load(aiolua_runtime_t *rt, const char *buf, size_t len,
                 const char *chunkname, int plain) {
-  return load_on(rt->L, buf, len, chunkname, plain);
+  return load_on(rt->L, buf, len, chunkname, plain, NULL);
 }
 
 /* Reads a whole file (NULL: stdin) into a malloc'd buffer. */
@@ -65,7 +66,7 @@ static char *read_all(FILE *f, size_t *len) {
 }
 
 /* aiolua_loadfile on any thread L of the runtime's state. */
-static int loadfile_on(lua_State *L, const char *path) {
+static int loadfile_on(lua_State *L, const char *path, const char *mode) {
   FILE *f = path ? fopen(path, "rb") : stdin;
   if (f == NULL) {
     lua_pushfstring(L, "cannot open %s: %s", path, strerror(errno));
@@ -92,14 +93,14 @@ static int loadfile_on(lua_State *L, const char *path) {
     lua_pushfstring(L, "@%s", path);
   else
     lua_pushliteral(L, "=stdin");
-  int status = load_on(L, src, len, lua_tostring(L, -1), 0);
+  int status = load_on(L, src, len, lua_tostring(L, -1), 0, mode);
   lua_remove(L, -2);
   free(buf);
   return status;
 }
 
 int aiolua_loadfile(aiolua_runtime_t *rt, const char *path) {
-  return loadfile_on(rt->L, path);
+  return loadfile_on(rt->L, path, NULL);
 }
 
 /* package.searchers[2]: finds name on package.path and loads it through
@@ -113,7 +114,7 @@ static int searcher(lua_State *L) {
   lua_call(L, 2, 2);                     /* stack: name, package, path|nil, err */
   if (lua_isnil(L, -2)) return 1;        /* the error message */
   const char *path = lua_tostring(L, -2);
-  if (loadfile_on(L, path) != LUA_OK)
+  if (loadfile_on(L, path, NULL) != LUA_OK)
     return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s",
                       name, path, lua_tostring(L, -1));
   lua_pushvalue(L, -3);                  /* stack: ..., loader, path */
@@ -135,7 +136,7 @@ static int l_loadfile(lua_State *L) {
   const char *mode = luaL_optstring(L, 2, "bt");
   if (strchr(mode, 't') == NULL) {       /* binary only: Lua's own */
     if (luaL_loadfilex(L, path, mode) != LUA_OK) goto fail;
-  } else if (loadfile_on(L, path) != LUA_OK) {
+  } else if (loadfile_on(L, path, mode) != LUA_OK) {
     goto fail;
   }
   set_env(L, lua_gettop(L) >= 4 ? 3 : 0);
@@ -155,7 +156,7 @@ static int dofile_k(lua_State *L, int status, lua_KContext ctx) {
 static int l_dofile(lua_State *L) {
   const char *path = luaL_optstring(L, 1, NULL);
   lua_settop(L, 1);
-  if (loadfile_on(L, path) != LUA_OK) return lua_error(L);
+  if (loadfile_on(L, path, NULL) != LUA_OK) return lua_error(L);
   lua_callk(L, 0, LUA_MULTRET, 1, dofile_k);
   return dofile_k(L, LUA_OK, 1);
 }
@@ -176,7 +177,7 @@ static int l_load(lua_State *L) {
   }
   const char *chunkname = luaL_optstring(L, 2, s);
   int envidx = lua_gettop(L) >= 4 ? 4 : 0;
-  if (load_on(L, s, len, chunkname, 0) != LUA_OK) {
+  if (load_on(L, s, len, chunkname, 0, mode) != LUA_OK) {
     lua_pushnil(L);
     lua_insert(L, -2);
     return 2;

@@ -5,6 +5,8 @@
 ** asyncio.run (exit status 130 after cleanup); outside the loop it
 ** interrupts the Lua code, as lua.c does.
 */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,11 +66,16 @@ static void on_sigint(int sig) {
   g_sigints++;
   if (g_sigints >= 3) _exit(130);
   int running = aiolua_runtime_running(g_rt);
+  int mask = LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT;
+  lua_State *L = aiolua_runtime_lua(g_rt), *co = aiolua_runtime_thread(g_rt);
   if (running) uv_async_send(&g_sigint_async);
-  if (!running || g_sigints >= 2) {
-    int mask = LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT;
-    lua_sethook(aiolua_runtime_lua(g_rt), lstop, mask, 1);
-    lua_sethook(aiolua_runtime_thread(g_rt), lstop, mask, 1);
+  if (!running) {
+    lua_sethook(L, lstop, mask, 1);
+    lua_sethook(co, lstop, mask, 1);
+  } else if (g_sigints >= 2 && co != L) {
+    /* only a task busy in Lua code: the loop's own calls on the main
+    ** thread (scheduler, timers) must not be interrupted midway */
+    lua_sethook(co, lstop, mask, 1);
   }
 }
 
@@ -201,15 +208,25 @@ static int translate_file(const char *path) {
     fprintf(stderr, "%s: cannot open %s\n", progname, path);
     return 1;
   }
-  size_t cap = 65536, len = 0;
+  size_t cap = 65536, len = 0, n;
   char *buf = malloc(cap);
-  size_t n;
   while (buf && (n = fread(buf + len, 1, cap - len, f)) > 0) {
     len += n;
-    if (len == cap) buf = realloc(buf, cap *= 2);
+    if (len == cap) {
+      char *nb = realloc(buf, cap *= 2);
+      if (nb == NULL) free(buf);
+      buf = nb;
+    }
   }
+  int failed = buf == NULL || ferror(f);   /* a directory: EISDIR */
+  int e = errno;
   if (f != stdin) fclose(f);
-  if (buf == NULL) return 1;
+  if (failed) {
+    fprintf(stderr, "%s: cannot read %s: %s\n", progname, path,
+            buf ? strerror(e) : "not enough memory");
+    free(buf);
+    return 1;
+  }
   char *out, err[256];
   size_t outlen;
   int line = aiolua_translate(buf, len, &out, &outlen, err, sizeof err);
@@ -238,9 +255,20 @@ static void tune_malloc(void) {
 #endif
 }
 
+/* Opens /dev/null on whichever of fds 0-2 is closed: libuv asserts that
+** the descriptors it makes are above stderr, and output must not land in
+** a file the program opens later. */
+static void open_std_fds(void) {
+  for (int fd = 0; fd <= 2; fd++)
+    if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
+        open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+      _exit(126);
+}
+
 int main(int argc, char **argv) {
   int flags = 0, interactive = 0, version = 0, script = 0;
   const char *translate = NULL;
+  open_std_fds();
   if (argv[0] && argv[0][0]) progname = argv[0];
   /* first pass: options that shape the runtime */
   for (int i = 1; i < argc; i++) {

@@ -160,6 +160,37 @@ end)
 
 
 @case
+def second_sigint_spares_the_loop(binary):
+    """A second Ctrl-C while the main task awaits (it swallows the first
+    cancellation) interrupts no task, and must not break the loop's own
+    code: timers and the scheduler go on, the task ends by itself."""
+    p = Proc(binary, r'''
+local asyncio = require "asyncio"
+asyncio.run(function()
+  local loop = asyncio.get_running_loop()
+  print("ready")
+  io.stdout:flush()
+  local start = loop:time()
+  while loop:time() - start < 1.5 do
+    pcall(function() asyncio.sleep(0.001):await() end)
+  end
+  print("loop alive")
+end)
+print("after run")
+''')
+    p.wait_line("ready")
+    time.sleep(0.2)
+    p.sigint()
+    time.sleep(0.3)
+    p.sigint()
+    status, out, err, _ = p.finish(timeout=5)
+    ctx = (status, out, err)
+    check("loop alive" in out, "the task ran on after the second SIGINT", ctx)
+    check("internal error" not in err and "error while firing" not in err,
+          "no error inside the runtime", ctx)
+
+
+@case
 def busy_top_level(binary):
     """Outside any loop, Ctrl-C interrupts the Lua code at once, as lua and
     python do."""
