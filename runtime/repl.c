@@ -216,10 +216,11 @@ static const editor_t plain_editor = {
     pl_nothing, pl_start, pl_nothing, pl_readable, pl_redraw,
     pl_history_add, pl_cursor_row, pl_nothing, pl_close, pl_nothing};
 
-/* libedit's editor if it loads and the terminal can show it. */
+/* libedit's editor if it loads and stdin is a terminal that can show it
+** (fed from a pipe, its callback reader never delivers a line). */
 static const editor_t *choose_editor(void) {
 #ifdef AIOLUA_HAVE_LIBEDIT
-  if (R.ansi && aiolua__edit_load()) return &libedit_editor;
+  if (R.ansi && R.have_tty && aiolua__edit_load()) return &libedit_editor;
 #endif
   return &plain_editor;
 }

@@ -328,12 +328,30 @@ def plain_lines():
     return t
 
 
+class _Done:
+    def close(self):
+        pass
+
+
+def piped_input():
+    """-i with stdin a pipe (not a terminal): plain lines even with a TERM
+    that libedit could drive (its reader never delivered a line from a
+    pipe, then spun at end of input)."""
+    import subprocess
+    e = dict(os.environ, TERM="xterm", AIOLUA_HISTORY="")
+    p = subprocess.run([AIOLUA, "-i"], input="print(1 + 1)\nx = 20\n=x * 2\n",
+                       env=e, capture_output=True, text=True, timeout=20)
+    assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
+    assert "2\n" in p.stdout and "40\n" in p.stdout, (p.stdout, p.stderr)
+    return _Done()
+
+
 def main():
     global AIOLUA
     AIOLUA = os.path.abspath(sys.argv[1])
     names = sys.argv[2:] or ["all"]
     extra = {"history_file": history_file, "script_then_repl": script_then_repl,
-             "plain_lines": plain_lines}
+             "plain_lines": plain_lines, "piped_input": piped_input}
     if names == ["all"]:
         names = list(CASES) + list(extra)
     for name in names:
