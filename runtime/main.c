@@ -341,6 +341,9 @@ int main(int argc, char **argv) {
     status = handle_script_stdin(rt);
   }
   int interrupted = g_sigints > 0;
+  /* the handler uses the async handle and the state, both going away: a
+  ** Ctrl-C during the teardown's cleanup ends the process at once */
+  signal(SIGINT, SIG_DFL);
   uv_close((uv_handle_t *)&g_sigint_async, NULL);
   aiolua_runtime_free(rt);
   if (interrupted && status != LUA_OK) return 130;
