@@ -402,6 +402,7 @@ static int input_main(lua_State *L) {
 }
 
 static void print_message(const char *msg) {
+  if (msg == NULL) msg = "(error object is not a string)";  /* lua.c's */
   fprintf(stderr, "aiolua: %s\n", msg);
   fflush(stderr);
 }
