@@ -131,6 +131,16 @@ static aiolua_future_t *ensure_future(lua_State *L) {
   return &aiolua__task_new(L, 0)->fut;
 }
 
+/* Undoes the marks and tags pass 1 set on kids[0..k). */
+static void unmark(gather_t *g, int k) {
+  for (int j = 0; j < k; j++) {
+    if (!is_first(g->kids[j])) continue;
+    g->kids[j] = untag(g->kids[j]);
+    g->kids[j]->flags &= ~FUT_MARK;
+    g->nunique--;
+  }
+}
+
 /* gather(aw1, aw2, ...) or gather{aw1, ..., return_exceptions = b} */
 static int l_gather(lua_State *L) {
   int n = lua_gettop(L), list = 0, rexc = 0;
@@ -177,16 +187,29 @@ static int l_gather(lua_State *L) {
   ** is created for a gather that raises).  A check may run Lua code (an
   ** object's __index), which may change the list: so each argument is
   ** copied to the children list first, and the passes after it read that
-  ** list only, which also keeps alive what kids[] points to. */
+  ** list only, which also keeps alive what kids[] points to.  While every
+  ** argument so far is a future, no Lua code has run and none will before
+  ** pass 4: pass 3's marking is done here, on records still in the cache
+  ** (`early`), and undone at the first argument that is not a future. */
+  int early = 1;
   for (int i = 1; i <= n; i++) {
     if (list) lua_rawgeti(L, 1, i); else lua_pushvalue(L, i);
     lua_pushvalue(L, -1);
     lua_rawseti(L, cidx, i);
     aiolua_future_t *f = aiolua_tofuture(L, -1);
-    if (f == NULL && !aiolua__iscoro(L, -1) && !aiolua__isawaitable_obj(L, -1))
-      return aiolua_error(L, "TypeError", "gather: argument #%d is not "
-                          "awaitable (a %s)", i, luaL_typename(L, -1));
-    g->kids[i - 1] = f && f->kind != KIND_SLEEP ? f : NULL;  /* NULL: task */
+    if (f == NULL || f->kind == KIND_SLEEP) {     /* a task, in pass 2 */
+      if (early) unmark(g, i - 1);
+      early = 0;
+      if (f == NULL && !aiolua__iscoro(L, -1) && !aiolua__isawaitable_obj(L, -1))
+        return aiolua_error(L, "TypeError", "gather: argument #%d is not "
+                            "awaitable (a %s)", i, luaL_typename(L, -1));
+      f = NULL;
+    } else if (early && !(f->flags & FUT_MARK)) {
+      f->flags |= FUT_MARK;
+      f = tag_first(f);
+      g->nunique++;
+    }
+    g->kids[i - 1] = f;
     lua_pop(L, 1);
   }
   /* Pass 2: tasks for the coroutines (which may raise, and run Lua code);
@@ -202,7 +225,7 @@ static int l_gather(lua_State *L) {
   ** repeated one gets one callback, and tags that first place.  Marks are
   ** set only now, when nothing left can run Lua code or raise (but out of
   ** memory) before pass 4 clears them: none outlives this call. */
-  for (int i = 0; i < n; i++) {
+  for (int i = 0; i < n && !early; i++) {
     prefetch_kid(g, i);
     aiolua_future_t *f = g->kids[i];
     if (!is_first(f) && !(f->flags & FUT_MARK)) {

@@ -88,6 +88,20 @@ t.test("gather called again from an argument's __index", function()
   t.same_as(outer:await(), { "f", "o", "f", n = 3 })
 end)
 
+t.test("futures then a coroutine: marks made early are undone", function()
+  -- while the arguments are futures, gather marks them in its first pass;
+  -- at the first coroutine it undoes that and marks them later
+  local F, G = Future(), Future()
+  local c = asyncio.async(function() return "c" end)()
+  local g = gather(F, F, G, c, F)
+  F:set_result("f")
+  G:set_result("g")
+  t.same_as(g:await(), { "f", "f", "g", "c", "f", n = 5 })
+  local H = Future()
+  expect_unmarked(H, Future())
+  t.same_as(gather(F, G, F):await(), { "f", "g", "f", n = 3 })
+end)
+
 t.test("gather{n = ...} beyond an int raises instead of wrapping", function()
   t.raises("too many awaitables", gather, { n = 0x100000001 })
   t.raises("too many awaitables", gather, { n = math.maxinteger })
