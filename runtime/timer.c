@@ -247,15 +247,19 @@ void aiolua__timer_init(aiolua_runtime_t *rt) {
 
 /* Forgets every started timer (marks it stopped) and frees the lists: the
 ** timers live in Lua memory, so this runs while the Lua state is open. */
-void aiolua__timer_clear(aiolua_runtime_t *rt) {
-  for (int i = 0; i < rt->nheap; i++) {
-    for (aiolua_timer_t *t = rt->heap[i]->head; t; t = t->next) t->list = NULL;
-    free(rt->heap[i]);
-  }
+/* Frees the lists and the duration map, touching no timer. */
+static void free_lists(aiolua_runtime_t *rt) {
+  for (int i = 0; i < rt->nheap; i++) free(rt->heap[i]);
   rt->nheap = 0;
   free(rt->tmap);
   rt->tmap = NULL;
   rt->tmap_cap = rt->tmap_len = 0;
+}
+
+void aiolua__timer_clear(aiolua_runtime_t *rt) {
+  for (int i = 0; i < rt->nheap; i++)
+    for (aiolua_timer_t *t = rt->heap[i]->head; t; t = t->next) t->list = NULL;
+  free_lists(rt);
   uv_timer_stop(&rt->uvtimer);
 }
 
@@ -263,10 +267,8 @@ void aiolua__timer_close(aiolua_runtime_t *rt) {
   uv_close((uv_handle_t *)&rt->uvtimer, NULL);
   /* lists made after aiolua__timer_clear, by finalizers that armed a
   ** timer during lua_close (their timers went with the Lua memory) */
-  for (int i = 0; i < rt->nheap; i++) free(rt->heap[i]);
-  free(rt->tmap);
-  rt->tmap = NULL;
+  free_lists(rt);
   free(rt->heap);
   rt->heap = NULL;
-  rt->nheap = rt->heap_cap = 0;
+  rt->heap_cap = 0;
 }
