@@ -253,6 +253,17 @@ void aiolua__future_settle(lua_State *L, aiolua_future_t *f, int state, int n) {
   lua_pop(L, 1);
 }
 
+/* Runs the cancel hook of a future that C holds (aiolua_future_new with a
+** hook: a file or HTTP request in flight), once: on cancel(), and when
+** Lua settles the future itself, so that C lets go of it and stops its
+** work; otherwise C would settle it again, or touch it after its
+** collection. */
+static void release_from_c(aiolua_future_t *f) {
+  aiolua_cancel_cb cb = f->cancel_cb;
+  f->cancel_cb = NULL;
+  if (cb) cb(f, f->cancel_data);
+}
+
 /* Cancels the plain future at idx; msgidx is its message or 0.  1 if it was
 ** pending.  The cancel hook runs before the waiters are scheduled. */
 static int cancel(lua_State *L, int idx, aiolua_future_t *f, int msgidx) {
@@ -271,9 +282,7 @@ static int cancel(lua_State *L, int idx, aiolua_future_t *f, int msgidx) {
   if (msgidx) lua_pushvalue(L, msgidx); else lua_pushnil(L);
   lua_setiuservalue(L, idx, UV_RESULT);
   f->state = FUT_CANCELLED;
-  aiolua_cancel_cb cb = f->cancel_cb;
-  f->cancel_cb = NULL;
-  if (cb) cb(f, f->cancel_data);
+  release_from_c(f);
   schedule_waiters(L, idx, f);
   aiolua__future_unanchor(L, f);
   return 1;
@@ -442,16 +451,6 @@ static int check_pending(lua_State *L, aiolua_future_t *f) {
     return aiolua_error(L, "InvalidStateError", "invalid state: %s",
                         f->state == FUT_CANCELLED ? "cancelled" : "finished");
   return 0;
-}
-
-/* Lua settles a future that C may still hold (aiolua_future_new with a
-** cancel hook: a file or HTTP request in flight): the hook runs, as on
-** cancel(), so that C lets go of it and stops its work; otherwise C
-** would settle it again, or touch it after its collection. */
-static void release_from_c(aiolua_future_t *f) {
-  aiolua_cancel_cb cb = f->cancel_cb;
-  f->cancel_cb = NULL;
-  if (cb) cb(f, f->cancel_data);
 }
 
 static int l_set_result(lua_State *L) {
