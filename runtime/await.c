@@ -388,9 +388,8 @@ static int coro_close(lua_State *L) {
 ** program; CPython warns about it, and so do we (only objects flushed from
 ** the fresh list while still unawaited have this finalizer). */
 static int coro_gc(lua_State *L) {
-  if (!aiolua__iscoro(L, 1)) return 0;   /* __gc is callable */
-  coro_t *c = lua_touserdata(L, 1);
-  if (c->state != CORO_CREATED) return 0;
+  coro_t *c = tocoro(L, 1);              /* __gc is callable: check */
+  if (c == NULL || c->state != CORO_CREATED) return 0;
   push_coro_name(L, 1);
   fprintf(stderr, "RuntimeWarning: coroutine '%s' was never awaited\n",
           lua_tostring(L, -1));
