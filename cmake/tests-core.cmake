@@ -25,8 +25,10 @@ endif()
 #   core/oom-timers  tests/oom-timers.lua makes allocations fail (a test
 #                 module, tests/c/memlimit.c) while timers fire: the error
 #                 stays out of libuv's frames and the runtime runs again
+# It is built as Lua C modules are, not linked to liblua: the Lua API comes
+# from the binary that loads it (the test fails if aiolua does not export it)
 add_library(memlimit MODULE ${CMAKE_SOURCE_DIR}/tests/c/memlimit.c)
-target_link_libraries(memlimit PRIVATE PkgConfig::LUA)
+target_include_directories(memlimit PRIVATE ${LUA_INCLUDE_DIRS})
 # its allocator must outlive lua_close, which unloads C modules
 target_link_options(memlimit PRIVATE -Wl,-z,nodelete)
 set_target_properties(memlimit PROPERTIES PREFIX ""
@@ -36,3 +38,17 @@ add_test(NAME core/oom-timers
                  ${CMAKE_BINARY_DIR}/testmods)
 set_tests_properties(core/oom-timers PROPERTIES TIMEOUT 60
   PASS_REGULAR_EXPRESSION "runs again\nfailures seen:\ttrue")
+
+#   core/cmodule  tests/cmod.lua requires a C module (tests/c/cmod.c) that,
+#                 linked to nothing, takes the Lua API and aiolua's C API
+#                 from the binary: its futures are awaited and cancelled
+add_library(cmod MODULE ${CMAKE_SOURCE_DIR}/tests/c/cmod.c)
+target_include_directories(cmod PRIVATE ${CMAKE_SOURCE_DIR}/runtime
+                           ${LUA_INCLUDE_DIRS} ${UV_INCLUDE_DIRS})
+target_compile_definitions(cmod PRIVATE _GNU_SOURCE)
+set_target_properties(cmod PROPERTIES PREFIX ""
+                      LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/testmods)
+add_test(NAME core/cmodule
+         COMMAND aiolua ${CMAKE_SOURCE_DIR}/tests/cmod.lua ${CMAKE_BINARY_DIR}/testmods)
+set_tests_properties(core/cmodule PROPERTIES TIMEOUT 60
+  PASS_REGULAR_EXPRESSION "open timers:\t0\nbad argument:\tfalse\tbad argument #1 to 'cmod.after' \\(must not be negative\\)\n")
