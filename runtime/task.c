@@ -183,7 +183,13 @@ static void release(aiolua_runtime_t *rt, aiolua_task_t *t, int tt) {
 static void finish(aiolua_runtime_t *rt, aiolua_task_t *t, int status,
                    int nres) {
   lua_State *L = rt->L, *co = t->co;
-  luaL_checkstack(L, nres + 5, "too many results");
+  if (!lua_checkstack(L, nres + 5)) {       /* more results than the */
+    lua_pop(co, nres);                       /* loop's stack takes: the */
+    lua_pushfstring(co, "too many results to return from a task (%d)", nres);
+    status = LUA_ERRRUN;                     /* task fails */
+    nres = 1;
+    luaL_checkstack(L, nres + 5, "too many results");
+  }
   int tt = push_task_twice(rt, t);           /* stack: tasks, task, task */
   int tidx = tt + 1;
   int closed = 0;                            /* unwound by the task entry? */

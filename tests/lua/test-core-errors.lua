@@ -362,4 +362,30 @@ t.test("tracebacks through built-in Lua modules name their file and line", funct
   t.ok(tb:find("%[asyncio/queues%.lua%]:%d+: in function <%[asyncio/queues%.lua%]:%d+>"), tb)
 end)
 
+t.test("a task returning more values than the loop can take fails, never hangs", function()
+  -- near Lua's stack limit (1,000,000 slots) the values may not fit the
+  -- task's own stack (unpack fails), then not the loop's (the task fails),
+  -- then not the awaiter's (its await fails): each a clear error
+  local r = {}
+  for i = 1, 1000000 do r[i] = i end
+  local kinds = {}
+  for n = 999999, 999800, -1 do
+    local task = asyncio.create_task(function() return table.unpack(r, 1, n) end)
+    local ok, got = pcall(function() return select("#", task:await()) end)
+    t.ok(task:done(), "task done")
+    if ok then
+      t.eq(got, n)
+      kinds.ok = true
+      break
+    end
+    local msg = tostring(got)
+    local kind = msg:find("too many results to unpack", 1, true) and "unpack"
+      or msg:find("too many results to return from a task (" .. n .. ")", 1, true) and "task"
+      or msg:find("stack overflow", 1, true) and "await"
+    t.ok(kind, msg)
+    kinds[kind] = true
+  end
+  t.ok(kinds.ok and kinds.task, "both a failed task and a success were seen")
+end)
+
 t.run()
