@@ -19,6 +19,7 @@ typedef struct gather {
   aiolua_future_t *outer;      /* = uservalue 1 */
   int n, nunique, ndone;
   int return_exceptions, cancel_requested;
+  int next;                    /* pass 4: kids[next..n) still tagged */
   aiolua_future_t *kids[];
 } gather_t;
 
@@ -141,7 +142,25 @@ static void unmark(gather_t *g, int k) {
   }
 }
 
-/* gather(aw1, aw2, ...) or gather{aw1, ..., return_exceptions = b} */
+/* __close of pass 4's guard, [guard, err]: after an error (out of
+** memory) untags and unmarks kids[next..n), so that no mark outlives the
+** call, and makes the half-made gather inert: the callbacks it added
+** already neither complete it nor take a child's error. */
+static int guard_close(lua_State *L) {
+  gather_t *g = *(gather_t **)lua_touserdata(L, 1);
+  if (g->next >= g->n) return 0;
+  for (int j = g->next; j < g->n; j++) {
+    if (!is_first(g->kids[j])) continue;
+    g->kids[j] = untag(g->kids[j]);
+    g->kids[j]->flags &= ~FUT_MARK;
+  }
+  g->nunique = INT_MAX;
+  g->return_exceptions = 1;
+  return 0;
+}
+
+/* gather(aw1, aw2, ...) or gather{aw1, ..., return_exceptions = b};
+** upvalue 1 = the guard's metatable */
 static int l_gather(lua_State *L) {
   int n = lua_gettop(L), list = 0, rexc = 0;
   if (n == 1 && lua_type(L, 1) == LUA_TTABLE && !lua_getmetatable(L, 1)) {
@@ -183,6 +202,16 @@ static int l_gather(lua_State *L) {
   lua_setiuservalue(L, sidx, 1);
   lua_createtable(L, n, 0);                /* stack: outer, state, children */
   int cidx = sidx + 1;
+  /* Pass 4 may run out of memory after passes 1 and 3 marked futures: a
+  ** to-be-closed guard then clears the marks left (made here, since making
+  ** it may fail too; inert until pass 4 sets g->next). */
+  g->next = n;
+  gather_t **guard = lua_newuserdatauv(L, sizeof *guard, 0);
+  *guard = g;
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_setmetatable(L, -2);
+  int gidx = cidx + 1;
+  lua_toclose(L, gidx);                    /* stack: ..., children, guard */
   /* Pass 1 checks every argument before anything happens to any (no task
   ** is created for a gather that raises).  A check may run Lua code (an
   ** object's __index), which may change the list: so each argument is
@@ -234,21 +263,29 @@ static int l_gather(lua_State *L) {
       g->nunique++;
     }
   }
-  /* Pass 4: a callback on each future, at its first place. */
-  lua_pushvalue(L, sidx);                  /* stack: ..., children, waiter */
+  /* Pass 4: a callback on each future, at its first place.  The state is
+  ** complete before the first is added (its children set), and the guard
+  ** active: adding one may run out of memory. */
+  lua_pushvalue(L, cidx);
+  lua_setiuservalue(L, sidx, 2);
+  g->next = 0;
+  lua_pushvalue(L, sidx);                  /* stack: ..., guard, waiter */
   for (int i = 1; i <= n; i++) {
     prefetch_kid(g, i - 1);
     aiolua_future_t *f = g->kids[i - 1];
     if (!is_first(f)) continue;
     f = g->kids[i - 1] = untag(f);
     f->flags &= ~FUT_MARK;
+    g->next = i;
     lua_rawgeti(L, cidx, i);               /* stack: ..., waiter, child */
     lua_pushvalue(L, -2);
     aiolua__future_add_callback(L, -2, f);
     lua_pop(L, 1);
   }
-  lua_pop(L, 1);                           /* stack: outer, state, children */
-  lua_setiuservalue(L, sidx, 2);
+  g->next = n;
+  lua_pop(L, 1);
+  lua_closeslot(L, gidx);
+  lua_settop(L, sidx);                     /* stack: outer, state */
   lua_pushcclosure(L, on_cancel, 1);       /* stack: outer, cancel */
   aiolua__setextra(L, oidx, "cancel");
   outer->flags |= FUT_LUACANCEL;
@@ -257,6 +294,9 @@ static int l_gather(lua_State *L) {
 
 int luaopen_aiolua_gather(lua_State *L);
 int luaopen_aiolua_gather(lua_State *L) {
-  lua_pushcfunction(L, l_gather);
+  lua_createtable(L, 0, 1);                /* the guard's metatable */
+  lua_pushcfunction(L, guard_close);
+  lua_setfield(L, -2, "__close");
+  lua_pushcclosure(L, l_gather, 1);
   return 1;
 }

@@ -52,3 +52,12 @@ add_test(NAME core/cmodule
          COMMAND aiolua ${CMAKE_SOURCE_DIR}/tests/cmod.lua ${CMAKE_BINARY_DIR}/testmods)
 set_tests_properties(core/cmodule PROPERTIES TIMEOUT 60
   PASS_REGULAR_EXPRESSION "open timers:\t0\nbad argument:\tfalse\tbad argument #1 to 'cmod.after' \\(must not be negative\\)\n")
+
+#   core/oom-gather  tests/oom-gather.lua runs out of memory at each
+#                 allocation of a gather in turn: a clear error each time,
+#                 and no mark left on its futures (a later gather waits)
+add_test(NAME core/oom-gather
+         COMMAND aiolua ${CMAKE_SOURCE_DIR}/tests/oom-gather.lua
+                 ${CMAKE_BINARY_DIR}/testmods)
+set_tests_properties(core/oom-gather PROPERTIES TIMEOUT 60
+  PASS_REGULAR_EXPRESSION "gathered 40 after [1-9][0-9]* failed calls")

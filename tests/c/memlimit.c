@@ -5,6 +5,7 @@
 ** a Lua error, never a longjmp through libuv or a runtime left broken.
 **   memlimit.install()      wrap the allocator (once per state)
 **   memlimit.fail(on)       from now on, growing allocations fail (or not)
+**   memlimit.fail_after(n)  n more growing allocations succeed, then fail
 **   memlimit.failures()     how many failed so far
 */
 #include <lua.h>
@@ -13,10 +14,15 @@
 static lua_Alloc orig;
 static void *orig_ud;
 static int failing, failures;
+static long allowed = -1;              /* successes left before failing */
 
 static void *limited_alloc(void *ud, void *p, size_t osize, size_t nsize) {
   (void)ud;
   size_t old = p ? osize : 0;
+  if (allowed >= 0 && nsize > old && allowed-- == 0) {
+    allowed = -1;
+    failing = 1;
+  }
   if (failing && nsize > old) {
     failures++;
     return NULL;
@@ -34,6 +40,13 @@ static int l_install(lua_State *L) {
 
 static int l_fail(lua_State *L) {
   failing = lua_toboolean(L, 1);
+  allowed = -1;
+  return 0;
+}
+
+static int l_fail_after(lua_State *L) {
+  allowed = (long)luaL_checkinteger(L, 1);
+  failing = 0;
   return 0;
 }
 
@@ -45,7 +58,8 @@ static int l_failures(lua_State *L) {
 int luaopen_memlimit(lua_State *L);
 int luaopen_memlimit(lua_State *L) {
   static const luaL_Reg funcs[] = {
-    {"install", l_install}, {"fail", l_fail}, {"failures", l_failures},
+    {"install", l_install}, {"fail", l_fail}, {"fail_after", l_fail_after},
+    {"failures", l_failures},
     {NULL, NULL}};
   luaL_newlib(L, funcs);
   return 1;
