@@ -61,3 +61,13 @@ add_test(NAME core/oom-gather
                  ${CMAKE_BINARY_DIR}/testmods)
 set_tests_properties(core/oom-gather PROPERTIES TIMEOUT 60
   PASS_REGULAR_EXPRESSION "gathered 40 after [1-9][0-9]* failed calls")
+
+#   core/oom-sweep  tests/oom-sweep.lua fails each allocation in turn of
+#                 scenarios over tasks, gather, queues, locks, timeouts,
+#                 TaskGroup, files and loading: each asyncio.run raises or
+#                 returns, and the runtime runs on afterwards
+add_test(NAME core/oom-sweep
+         COMMAND aiolua ${CMAKE_SOURCE_DIR}/tests/oom-sweep.lua
+                 ${CMAKE_BINARY_DIR}/testmods)
+set_tests_properties(core/oom-sweep PROPERTIES TIMEOUT 300
+  PASS_REGULAR_EXPRESSION "all 16 scenarios ran on")

@@ -177,6 +177,8 @@ struct aiolua_runtime {
   int mt_cwaiter_ref;                    /* C waiters */
   /* run state */
   int running;           /* inside aiolua_run / run_until_complete */
+  int loop_err;          /* the drain raised inside a run: the error is */
+  int loop_err_ref;      /* in the registry at this ref, for loop_run */
   aiolua_task_t *main;   /* the main task of the innermost run */
   uv_async_t interrupt;
   int closing;
@@ -201,7 +203,7 @@ void aiolua__rq_push_cw(lua_State *L);  /* [cwaiter, fut] -> [] */
 void aiolua__rq_push_cw1(aiolua_runtime_t *rt, aiolua_future_t *f);
 aiolua_cwaiter_t *aiolua__new_cwaiter(lua_State *L, size_t size, int nuv);
 int aiolua__rq_run(aiolua_runtime_t *rt);
-int aiolua__loop_run(aiolua_runtime_t *rt, aiolua_task_t *until);
+int aiolua__loop_run(lua_State *L, aiolua_runtime_t *rt, aiolua_task_t *until);
 void aiolua__sched_init(aiolua_runtime_t *rt);
 void aiolua__sched_close(aiolua_runtime_t *rt);
 

@@ -141,6 +141,8 @@ static int init_protected(lua_State *L) {
   rt->fresh_ref = new_registry_table(L);
   luaL_newmetatable(L, "aiolua.Waiter");  /* C waiters */
   rt->mt_cwaiter_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pushboolean(L, 0);                 /* a slot that storing the loop's */
+  rt->loop_err_ref = luaL_ref(L, LUA_REGISTRYINDEX);  /* error never grows */
   lua_newtable(L);                       /* async function bodies -> names */
   lua_createtable(L, 0, 1);
   lua_pushliteral(L, "k");
@@ -273,7 +275,25 @@ static void cancel_all(lua_State *L, aiolua_runtime_t *rt) {
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
-  aiolua__loop_run(rt, NULL);
+  aiolua__loop_run(L, rt, NULL);
+}
+
+/* [t, keep_tasks] -> [deadlock] : runs the loop until main task t is
+** done, then, unless keep_tasks, cancels the tasks left and runs them to
+** their end.  Called protected, so that run_main leaves the runtime not
+** running even if this raises (out of memory). */
+static int run_loop(lua_State *L) {
+  aiolua_runtime_t *rt = aiolua__rt(L);
+  aiolua_task_t *t = lua_touserdata(L, 1);
+  int deadlock = 0;
+  if (aiolua__loop_run(L, rt, t) < 0) {     /* nothing can wake main */
+    deadlock = 1;
+    aiolua__task_cancel(L, t, 0);
+    aiolua__loop_run(L, rt, t);
+  }
+  if (!lua_toboolean(L, 2)) cancel_all(L, rt);
+  lua_pushboolean(L, deadlock);
+  return 1;
 }
 
 /* [fn, args...] -> [results...] : asyncio.run's engine (and, with
@@ -292,17 +312,16 @@ int aiolua__run_main(lua_State *L, int nargs, int keep_tasks) {
   int base = lua_gettop(L) - nargs;
   aiolua_task_t *t = aiolua__task_new(L, nargs);  /* stack: task (at base) */
   aiolua_task_t *prev = rt->main;
-  int deadlock = 0;
   rt->main = t;
   rt->running++;
-  if (aiolua__loop_run(rt, t) < 0) {     /* nothing can wake main */
-    deadlock = 1;
-    aiolua__task_cancel(L, t, 0);
-    aiolua__loop_run(rt, t);
-  }
-  if (!keep_tasks) cancel_all(L, rt);
-  rt->running--;
+  lua_pushcfunction(L, run_loop);
+  lua_pushlightuserdata(L, t);
+  lua_pushboolean(L, keep_tasks);
+  int status = lua_pcall(L, 2, 1, 0);
+  rt->running--;                         /* even if the loop raised */
   rt->main = prev;
+  if (status != LUA_OK) return lua_error(L);
+  int deadlock = lua_toboolean(L, -1);
   lua_settop(L, base);
   if (t->fut.state == FUT_FAILED) {      /* for the host's error report */
     lua_getiuservalue(L, base, UV_RESULT);

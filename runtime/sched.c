@@ -253,20 +253,35 @@ static void idle_cb(uv_idle_t *h) {
   lua_pushcfunction(L, drain_protected);
   lua_pushlightuserdata(L, rt);
   if (lua_pcall(L, 1, 0, 0) != LUA_OK && !aiolua__task_start_failed(rt)) {
-    fprintf(stderr, "aiolua: internal error in the scheduler: %s\n",
-            lua_tostring(L, -1));
-    lua_pop(L, 1);
+    if (rt->running && !rt->loop_err) {  /* loop_run raises it */
+      lua_rawseti(L, LUA_REGISTRYINDEX, rt->loop_err_ref);
+      rt->loop_err = 1;
+      uv_stop(rt->loop);
+    } else {                             /* no Lua caller to raise in */
+      fprintf(stderr, "aiolua: internal error in the scheduler: %s\n",
+              lua_tostring(L, -1));
+      lua_pop(L, 1);
+    }
   }
   if (rt->rq_len == 0) uv_idle_stop(h);
 }
 
 /* Runs the loop until task `until` is done (or, with until == NULL, until
 ** no task is alive).  Returns 0, or -1 if the loop ran out of work first:
-** nothing left could ever wake the awaited task. */
-int aiolua__loop_run(aiolua_runtime_t *rt, aiolua_task_t *until) {
+** nothing left could ever wake the awaited task.  Raises in L what the
+** drain raised (out of memory where a task could not take it), rather
+** than run on with work lost. */
+int aiolua__loop_run(lua_State *L, aiolua_runtime_t *rt, aiolua_task_t *until) {
   for (;;) {
     if (until ? until->fut.state != FUT_PENDING : rt->ntasks == 0) return 0;
     int alive = uv_run(rt->loop, UV_RUN_ONCE);
+    if (rt->loop_err) {
+      rt->loop_err = 0;
+      lua_rawgeti(L, LUA_REGISTRYINDEX, rt->loop_err_ref);
+      lua_pushboolean(L, 0);
+      lua_rawseti(L, LUA_REGISTRYINDEX, rt->loop_err_ref);
+      lua_error(L);
+    }
     if (!alive && rt->rq_len == 0) {
       if (until ? until->fut.state != FUT_PENDING : rt->ntasks == 0) return 0;
       return -1;

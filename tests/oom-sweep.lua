@@ -1,0 +1,120 @@
+-- oom-sweep.lua -- out of memory at every allocation in turn
+-- (tests/c/memlimit.c's fail_after) of each scenario below, run by
+-- asyncio.run: the run raises or returns, never crashes or hangs, and the
+-- runtime runs the next asyncio.run (a canary) as if nothing happened.
+-- Usage: aiolua oom-sweep.lua DIR_OF_MEMLIMIT_SO [SCENARIO]
+package.cpath = arg[1] .. "/?.so;" .. package.cpath
+local only = arg[2]
+local ml = require "memlimit"
+ml.install()
+local tmp = os.tmpname()
+
+local S = {}
+S.task = function()
+  local t = asyncio.create_task(function() asyncio.sleep(0):await(); return 1 end)
+  return t:await()
+end
+S.gather_coros = function()
+  local f = asyncio.async(function(i) asyncio.sleep(0):await(); return i end)
+  return asyncio.gather(f(1), f(2), f(3)):await()
+end
+S.gather_fail = function()
+  local f = asyncio.async(function(i) asyncio.sleep(0):await(); error("x" .. i) end)
+  return asyncio.gather({f(1), f(2), return_exceptions = true}):await()
+end
+S.queue = function()
+  local q = asyncio.Queue(2)
+  local p = asyncio.create_task(function() for i = 1, 10 do q:put(i):await() end end)
+  local s = 0
+  for _ = 1, 10 do s = s + q:get():await() end
+  p:await()
+  return s
+end
+S.lock = function()
+  local l = asyncio.Lock()
+  local function w() local g <close> = l:acquire():await(); asyncio.sleep(0):await() end
+  return asyncio.gather(asyncio.create_task(w), asyncio.create_task(w)):await()
+end
+S.event = function()
+  local e = asyncio.Event()
+  local t = asyncio.create_task(function() e:wait():await() end)
+  asyncio.sleep(0):await()
+  e:set()
+  return t:await()
+end
+S.wait_for = function()
+  return pcall(asyncio.await, asyncio.wait_for(asyncio.sleep(0.05), 0.001))
+end
+S.taskgroup = function()
+  return pcall(asyncio.await, asyncio.TaskGroup(function(tg)
+    tg:create_task(function() asyncio.sleep(0.001):await(); error("boom") end)
+    tg:create_task(function() asyncio.sleep(0.05):await() end)
+  end))
+end
+S.as_completed = function()
+  local r = {}
+  for aw in asyncio.as_completed({asyncio.sleep(0.002, 1), asyncio.sleep(0.001, 2)}) do
+    r[#r + 1] = aw:await()
+  end
+  return r
+end
+S.shield = function()
+  local t = asyncio.create_task(function() asyncio.sleep(0.001):await(); return 5 end)
+  return asyncio.shield(t):await()
+end
+S.wait = function()
+  local a = asyncio.create_task(function() asyncio.sleep(0.001):await() end)
+  return asyncio.wait({a}, {timeout = 1}):await()
+end
+S.call_later = function()
+  local fut = asyncio.Future()
+  asyncio.get_running_loop():call_later(0.001, function() fut:set_result(1) end)
+  return fut:await()
+end
+S.cancel = function()
+  local t = asyncio.create_task(function() asyncio.sleep(0.05):await() end)
+  asyncio.sleep(0):await()
+  t:cancel("why")
+  return pcall(t.await, t)
+end
+S.fs = function()
+  local fs = require "asyncio.fs"
+  fs.write_file(tmp, "hello"):await()
+  return fs.read_file(tmp):await()
+end
+S.load = function()
+  local chunk = assert(load("return await asyncio.sleep(0, 7)"))
+  return chunk()
+end
+S.timeout = function()
+  return pcall(asyncio.await, asyncio.timeout(0.001, function() asyncio.sleep(0.05):await() end))
+end
+
+local names, count = {}, 0
+for k in pairs(S) do names[#names + 1] = k end
+table.sort(names)
+for _, name in ipairs(names) do
+  if not only or only == name then
+    local n, fails = 0, 0
+    while true do
+      collectgarbage()
+      ml.fail_after(n)
+      local ok, err = pcall(asyncio.run, S[name])
+      ml.fail(false)
+      if ok then break end
+      fails = fails + 1
+      n = n + 1
+      if n > 5000 then error(name .. ": no success after 5000 failures") end
+      -- canary
+      local ok2, r = pcall(asyncio.run, function() asyncio.sleep(0):await(); return "alive" end)
+      if not ok2 or r ~= "alive" then
+        error(("%s: the runtime is broken after failing allocation %d (%s): %s")
+              :format(name, n - 1, tostring(err), tostring(r)))
+      end
+    end
+    print(name, "ok after " .. fails .. " failures")
+    count = count + 1
+  end
+end
+os.remove(tmp)
+print(("all %d scenarios ran on"):format(count))
