@@ -60,3 +60,13 @@ set_tests_properties(http/edge PROPERTIES
                      FIXTURES_REQUIRED http_server
                      ENVIRONMENT AIOLUA_HTTP_STATE=${HTTP_STATE}
                      LABELS http TIMEOUT 60)
+
+# Out of memory at each allocation in turn of requests, streams, timeouts.
+add_test(NAME http/oom
+         COMMAND aiolua ${CMAKE_SOURCE_DIR}/tests/http/oom.lua ${CMAKE_BINARY_DIR}/testmods
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/http)
+set_tests_properties(http/oom PROPERTIES
+                     FIXTURES_REQUIRED http_server
+                     ENVIRONMENT AIOLUA_HTTP_STATE=${HTTP_STATE}
+                     PASS_REGULAR_EXPRESSION "all 6 scenarios ran on"
+                     LABELS http TIMEOUT 300)
