@@ -29,10 +29,11 @@ end
 -- FIFO lists of waiter futures: {first = i, last = j, [i..j] = futures}.
 local function dq_new() return { first = 1, last = 0 } end
 
+-- (stores x before counting it: the store may run out of memory)
 local function dq_push(d, x)
   local l = d.last + 1
-  d.last = l
   d[l] = x
+  d.last = l
 end
 
 -- Removes x (if present) keeping the order.

@@ -13,6 +13,14 @@ local M = {}
 local TaskGroup = {}
 TaskGroup.__index = TaskGroup
 
+-- Counts task in the group and watches it (the done callback last: the
+-- count is only ever decremented by it).
+local function track(self, task)
+  self._tasks[task] = true
+  task:add_done_callback(self._on_task_done)
+  self._ntasks = self._ntasks + 1
+end
+
 function TaskGroup:create_task(...)
   if self._exited then
     error(Error("RuntimeError", "TaskGroup has finished"), 2)
@@ -21,9 +29,12 @@ function TaskGroup:create_task(...)
     error(Error("RuntimeError", "TaskGroup is shutting down"), 2)
   end
   local task = create_task(...)
-  self._tasks[task] = true
-  self._ntasks = self._ntasks + 1
-  task:add_done_callback(self._on_task_done)
+  local ok, err = pcall(track, self, task)
+  if not ok then                  -- out of memory: the group cannot wait
+    self._tasks[task] = nil       -- for it, so it must not run unwatched
+    task:cancel()
+    error(err, 0)
+  end
   return task
 end
 
