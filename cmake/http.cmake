@@ -69,4 +69,5 @@ set_tests_properties(http/oom PROPERTIES
                      FIXTURES_REQUIRED http_server
                      ENVIRONMENT AIOLUA_HTTP_STATE=${HTTP_STATE}
                      PASS_REGULAR_EXPRESSION "all 6 scenarios ran on"
+                     FAIL_REGULAR_EXPRESSION "attempt to "
                      LABELS http TIMEOUT 300)

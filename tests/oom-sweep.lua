@@ -42,6 +42,27 @@ S.event = function()
   e:set()
   return t:await()
 end
+S.sync = function()
+  local sem, cond, bar = asyncio.Semaphore(1), asyncio.Condition(), asyncio.Barrier(3)
+  local ready = false
+  local function w(i)
+    do local g <close> = sem:acquire():await(); asyncio.sleep(0):await() end
+    do
+      local g <close> = cond:acquire():await()
+      cond:wait_for(function() return ready end):await()
+    end
+    return bar:wait():await() + i
+  end
+  local ts = {}
+  for i = 1, 3 do ts[i] = asyncio.create_task(w, i) end
+  asyncio.sleep(0):await()
+  do
+    local g <close> = cond:acquire():await()
+    ready = true
+    cond:notify_all()
+  end
+  return asyncio.gather(table.unpack(ts)):await()
+end
 S.wait_for = function()
   return pcall(asyncio.await, asyncio.wait_for(asyncio.sleep(0.05), 0.001))
 end
@@ -90,31 +111,10 @@ S.timeout = function()
   return pcall(asyncio.await, asyncio.timeout(0.001, function() asyncio.sleep(0.05):await() end))
 end
 
-local names, count = {}, 0
-for k in pairs(S) do names[#names + 1] = k end
-table.sort(names)
-for _, name in ipairs(names) do
-  if not only or only == name then
-    local n, fails = 0, 0
-    while true do
-      collectgarbage()
-      ml.fail_after(n)
-      local ok, err = pcall(asyncio.run, S[name])
-      ml.fail(false)
-      if ok then break end
-      fails = fails + 1
-      n = n + 1
-      if n > 5000 then error(name .. ": no success after 5000 failures") end
-      -- canary
-      local ok2, r = pcall(asyncio.run, function() asyncio.sleep(0):await(); return "alive" end)
-      if not ok2 or r ~= "alive" then
-        error(("%s: the runtime is broken after failing allocation %d (%s): %s")
-              :format(name, n - 1, tostring(err), tostring(r)))
-      end
-    end
-    print(name, "ok after " .. fails .. " failures")
-    count = count + 1
-  end
-end
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local sweep = dofile(here .. "oom-lib.lua")
+local count = sweep(ml, S, function()
+  return asyncio.run(function() return asyncio.sleep(0, true):await() end)
+end, only)
 os.remove(tmp)
 print(("all %d scenarios ran on"):format(count))

@@ -40,26 +40,7 @@ local function canary()
 end
 assert(canary() == 200)
 
-local names, count = {}, 0
-for k in pairs(S) do names[#names + 1] = k end
-table.sort(names)
-for _, name in ipairs(names) do
-  local n, fails = 0, 0
-  while true do
-    collectgarbage()
-    ml.fail_after(n)
-    local ok, err = pcall(asyncio.run, S[name])
-    ml.fail(false)
-    if ok then break end
-    fails, n = fails + 1, n + 1
-    if n > 20000 then error(name .. ": no success after 20000 failures") end
-    local ok2, st = pcall(canary)
-    if not ok2 or st ~= 200 then
-      error(("%s: broken after failing allocation %d (%s): %s")
-            :format(name, n - 1, tostring(err), tostring(st)))
-    end
-  end
-  print(name, "ok after " .. fails .. " failures")
-  count = count + 1
-end
+local count = dofile(here .. "../oom-lib.lua")(ml, S, function()
+  return canary() == 200
+end)
 print(("all %d scenarios ran on"):format(count))

@@ -1,0 +1,41 @@
+-- oom-lib.lua -- the loop of the out-of-memory sweeps (tests/oom-sweep.lua,
+-- tests/http/oom.lua), loaded with dofile:
+--   sweep(ml, scenarios, canary [, only]) -> number of scenarios run
+-- runs asyncio.run(scenario) with the n-th growing allocation failing
+-- (memlimit's fail_after), n = 0, 1, ... until it succeeds; after each
+-- failure canary() must return true (the runtime is sound).  Prints a line
+-- a scenario; raises on a broken runtime or no success in 20,000 tries.
+
+-- Arms the failure inside the pcall: a call made outside it (pcall's own)
+-- may grow the stack, and that allocation must not be the one that fails.
+local function run_failing(ml, n, scenario)
+  ml.fail_after(n)
+  return asyncio.run(scenario)
+end
+
+return function(ml, scenarios, canary, only)
+  local names, count = {}, 0
+  for k in pairs(scenarios) do names[#names + 1] = k end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    if not only or only == name then
+      local n = 0
+      while true do
+        collectgarbage()
+        local ok, err = pcall(run_failing, ml, n, scenarios[name])
+        ml.fail(false)
+        if ok then break end
+        n = n + 1
+        if n > 20000 then error(name .. ": no success after 20000 failures") end
+        local ok2, r = pcall(canary)
+        if not ok2 or r ~= true then
+          error(("%s: the runtime is broken after failing allocation %d (%s): %s")
+                :format(name, n - 1, tostring(err), tostring(r)))
+        end
+      end
+      print(name, "ok after " .. n .. " failures")
+      count = count + 1
+    end
+  end
+  return count
+end
