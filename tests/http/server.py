@@ -247,6 +247,16 @@ def free_port():
     return port
 
 
+def closed_port():
+    """A socket bound to a port of 127.0.0.1 but not listening: connecting
+    to the port is refused, and while the socket lives no server of a test
+    running beside this one (nor a client's ephemeral port) can take it, as
+    they could a port merely found free."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    return s
+
+
 def blackhole():
     """A listening socket whose accept queue is full: connects hang."""
     lsock = socket.socket()
@@ -324,8 +334,9 @@ def serve(args):
     idle = float(opt(args, "--idle-timeout") or 0)
     httpd = Server(("127.0.0.1", 0), Handler)
     hole, fillers = blackhole()
+    closed = closed_port()
     info = {"pid": os.getpid(), "http": httpd.server_address[1],
-            "blackhole": hole.getsockname()[1], "closed": free_port()}
+            "blackhole": hole.getsockname()[1], "closed": closed.getsockname()[1]}
     nginx, tmpdir = None, None
     if "--nginx" in args:
         tmpdir = tempfile.mkdtemp(prefix="aiolua-http-")
