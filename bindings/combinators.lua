@@ -61,8 +61,8 @@ function M.as_completed(aws, opts)
   local done, head, tail = {}, 1, 0   -- completed futures (false: timed out)
   local waiter
   local function push(v)
-    done[tail + 1] = v               -- (may run out of memory: then count)
     tail = tail + 1
+    done[tail] = v
     if waiter and not waiter:done() then waiter:set_result() end
   end
   local handle
