@@ -31,8 +31,8 @@ function TaskGroup:create_task(...)
   local task = create_task(...)
   local ok, err = pcall(track, self, task)
   if not ok then                  -- out of memory: the group cannot wait
-    self._tasks[task] = nil       -- for it, so it must not run unwatched
-    task:cancel()
+    task:cancel()                 -- for it, so it must not run unwatched
+    self._tasks[task] = nil
     error(err, 0)
   end
   return task

@@ -199,4 +199,21 @@ do
   end)
 end
 
+-- Out of memory while the group records a new task (simulated here by a
+-- task set that refuses it): create_task raises, and the task, which the
+-- group could neither wait for nor cancel, is cancelled before it runs.
+t.test("create_task cancels a task the group cannot record", function()
+  local ran = false
+  local ok, err = pcall(asyncio.await, TaskGroup(function(tg)
+    tg._tasks = setmetatable({}, { __newindex = function(_, _, v)
+      if v ~= nil then error("not enough memory", 0) end  -- adding allocates
+    end })
+    tg:create_task(function() ran = true end)
+  end))
+  t.eq(ok, false)
+  t.ok(tostring(err):find("not enough memory", 1, true), tostring(err))
+  sleep(0.01):await()
+  t.eq(ran, false, "the unrecorded task never ran")
+end)
+
 t.run()
