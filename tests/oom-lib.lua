@@ -1,10 +1,10 @@
 -- oom-lib.lua -- the loop of the out-of-memory sweeps (tests/oom-sweep.lua,
 -- tests/http/oom.lua), loaded with dofile:
---   sweep(ml, scenarios, canary [, only]) -> number of scenarios run
+--   sweep(ml, scenarios, canary, limit [, only]) -> number of scenarios run
 -- runs asyncio.run(scenario) with the n-th growing allocation failing
 -- (memlimit's fail_after), n = 0, 1, ... until it succeeds; after each
 -- failure canary() must return true (the runtime is sound).  Prints a line
--- a scenario; raises on a broken runtime or no success in 20,000 tries.
+-- a scenario; raises on a broken runtime or no success in `limit` tries.
 
 -- Arms the failure inside the pcall: a call made outside it (pcall's own)
 -- may grow the stack, and that allocation must not be the one that fails.
@@ -13,7 +13,7 @@ local function run_failing(ml, n, scenario)
   return asyncio.run(scenario)
 end
 
-return function(ml, scenarios, canary, only)
+return function(ml, scenarios, canary, limit, only)
   local names, count = {}, 0
   for k in pairs(scenarios) do names[#names + 1] = k end
   table.sort(names)
@@ -26,7 +26,9 @@ return function(ml, scenarios, canary, only)
         ml.fail(false)
         if ok then break end
         n = n + 1
-        if n > 20000 then error(name .. ": no success after 20000 failures") end
+        if n > limit then
+          error(("%s: no success after %d failures"):format(name, limit))
+        end
         local ok2, r = pcall(canary)
         if not ok2 or r ~= true then
           error(("%s: the runtime is broken after failing allocation %d (%s): %s")

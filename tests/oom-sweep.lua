@@ -115,6 +115,6 @@ local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local sweep = dofile(here .. "oom-lib.lua")
 local count = sweep(ml, S, function()
   return asyncio.run(function() return asyncio.sleep(0, true):await() end)
-end, only)
+end, 5000, only)
 os.remove(tmp)
 print(("all %d scenarios ran on"):format(count))

@@ -42,5 +42,5 @@ assert(canary() == 200)
 
 local count = dofile(here .. "../oom-lib.lua")(ml, S, function()
   return canary() == 200
-end)
+end, 20000)
 print(("all %d scenarios ran on"):format(count))

@@ -239,14 +239,6 @@ class Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def closed_port():
     """A socket bound to a port of 127.0.0.1 but not listening: connecting
     to the port is refused, and while the socket lives no server of a test
@@ -255,6 +247,13 @@ def closed_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     return s
+
+
+def free_port():
+    s = closed_port()
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def blackhole():
