@@ -98,15 +98,15 @@ static int l_iscoroutine(lua_State *L) {
 
 typedef struct handle {
   aiolua_timer_t timer;
+  aiolua_rqcall_t rq;           /* its entry in the ready queue */
   aiolua_runtime_t *rt;
-  int cancelled, anchor;
+  int cancelled, queued;
+  int anchor;                   /* registry ref while armed or queued */
 } handle_t;
 
-/* Runs a handle's callback: uservalue 1 = {fn, args..., n=}. */
-static int handle_run(lua_State *L) {
-  handle_t *h = luaL_checkudata(L, 1, HANDLE_MT);
-  if (h->cancelled) return 0;
-  h->cancelled = 1;                      /* a handle runs once */
+/* Calls a handle's callback: 1 = the handle, uservalue 1 = {fn, args...,
+** n=}. */
+static int handle_call(lua_State *L) {
   lua_getiuservalue(L, 1, 1);
   lua_getfield(L, 2, "n");
   int n = (int)lua_tointeger(L, -1);
@@ -121,30 +121,56 @@ static void handle_unanchor(lua_State *L, handle_t *h) {
   if (h->anchor == LUA_NOREF) return;
   luaL_unref(L, LUA_REGISTRYINDEX, h->anchor);
   h->anchor = LUA_NOREF;
+  h->rt->nhandles--;
 }
 
-/* [handle] -> [] : queues the handle's callback. */
-static void handle_queue(lua_State *L) {
-  lua_pushcfunction(L, handle_run);
-  lua_insert(L, -2);
-  aiolua__rq_push_call(L, 1);
+/* The handle's turn in the ready queue (protected by the drain): runs the
+** callback unless cancelled meanwhile; an error is reported, as CPython's
+** loop does. */
+static void handle_run(aiolua_runtime_t *rt, aiolua_rqcall_t *rq) {
+  handle_t *h = (handle_t *)((char *)rq - offsetof(handle_t, rq));
+  lua_State *L = rt->L;
+  h->queued = 0;
+  if (h->cancelled) {
+    handle_unanchor(L, h);
+    return;
+  }
+  h->cancelled = 1;                      /* a handle runs once */
+  lua_pushcfunction(L, aiolua__msgh);
+  lua_pushcfunction(L, handle_call);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->anchor);
+  handle_unanchor(L, h);                 /* stack: msgh, call, handle */
+  if (lua_pcall(L, 1, 0, -3) != LUA_OK) {
+    fprintf(stderr, "Exception in callback: %s\n", lua_tostring(L, -1));
+    fflush(stderr);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
+/* Queues the anchored handle h.  Allocates nothing (the ring has room for
+** it or aborts): a timer that fires cannot fail half-way and lose it. */
+static void handle_queue(handle_t *h) {
+  h->queued = 1;
+  aiolua__rq_push_c(h->rt, &h->rq);
 }
 
 static void handle_fire(aiolua_runtime_t *rt, aiolua_timer_t *t) {
-  handle_t *h = (handle_t *)t;
-  lua_State *L = rt->L;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, h->anchor);
-  handle_unanchor(L, h);
-  handle_queue(L);
+  (void)rt;
+  handle_queue((handle_t *)t);
 }
 
-/* [fn, args...] at `first`.. -> [handle] */
+/* [fn, args...] at `first`.. -> [handle] : a new handle, anchored, with
+** room in the ready queue. */
 static handle_t *new_handle(lua_State *L, int first) {
   luaL_checktype(L, first, LUA_TFUNCTION);
   int n = lua_gettop(L) - first;
+  aiolua_runtime_t *rt = aiolua__rt(L);
+  if (aiolua__rq_reserve_more(rt, 0, 1) < 0) luaL_error(L, "not enough memory");
   handle_t *h = lua_newuserdatauv(L, sizeof *h, 1);
   memset(h, 0, sizeof *h);
   h->rt = aiolua__rt(L);
+  h->rq.fn = handle_run;
   h->anchor = LUA_NOREF;
   luaL_setmetatable(L, HANDLE_MT);
   lua_createtable(L, n + 1, 1);
@@ -155,24 +181,22 @@ static handle_t *new_handle(lua_State *L, int first) {
   lua_pushinteger(L, n);
   lua_setfield(L, -2, "n");
   lua_setiuservalue(L, -2, 1);
+  lua_pushvalue(L, -1);
+  h->anchor = luaL_ref(L, LUA_REGISTRYINDEX);
+  rt->nhandles++;
   return h;
 }
 
 static int l_call_soon(lua_State *L) {
-  new_handle(L, 2);
-  lua_pushvalue(L, -1);
-  handle_queue(L);
+  handle_queue(new_handle(L, 2));
   return 1;
 }
 
 static handle_t *call_later(lua_State *L, double delay) {
   handle_t *h = new_handle(L, 3);
-  lua_pushvalue(L, -1);
-  h->anchor = luaL_ref(L, LUA_REGISTRYINDEX);
   h->timer.fire = handle_fire;
   if (aiolua__timer_start(h->rt, &h->timer, aiolua__ms(delay)) < 0) {
-    luaL_unref(L, LUA_REGISTRYINDEX, h->anchor);
-    h->anchor = LUA_NOREF;
+    handle_unanchor(L, h);
     luaL_error(L, "not enough memory");
   }
   return h;
@@ -194,7 +218,7 @@ static int l_handle_cancel(lua_State *L) {
   handle_t *h = luaL_checkudata(L, 1, HANDLE_MT);
   h->cancelled = 1;
   aiolua__timer_stop(h->rt, &h->timer);
-  handle_unanchor(L, h);
+  if (!h->queued) handle_unanchor(L, h); /* else the queue's turn does */
   return 0;
 }
 

@@ -161,6 +161,7 @@ struct aiolua_runtime {
   aiolua_task_t *starting;  /* a task making its thread (task.c's start) */
   unsigned task_seq;
   int ntasks;            /* alive (not done) tasks */
+  int nhandles;          /* call_soon/call_later handles armed or queued */
   int tasks_ref;         /* registry: alive tasks, by slot */
   aiolua_slots_t task_slots;
   int anchors_ref;       /* registry: table of anchored futures */
@@ -195,6 +196,8 @@ int aiolua__all_tasks(lua_State *L);
 
 /* sched.c: the ready queue and the only lua_resume caller */
 int aiolua__rq_reserve(aiolua_runtime_t *rt, size_t n);
+int aiolua__rq_reserve_more(aiolua_runtime_t *rt, int tasks, int handles);
+int aiolua__msgh(lua_State *L);
 void aiolua__rq_push_task(aiolua_runtime_t *rt, aiolua_task_t *t);
 void aiolua__rq_push_c(aiolua_runtime_t *rt, aiolua_rqcall_t *call);
 void aiolua__rq_push_call(lua_State *L, int nargs); /* [fn, args] -> [] */

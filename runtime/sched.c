@@ -36,11 +36,19 @@ int aiolua__rq_reserve(aiolua_runtime_t *rt, size_t n) {
   return 0;
 }
 
+/* Room for what may be queued where no error can be raised, with `tasks`
+** more tasks alive and `handles` more handles armed: each task and as
+** many callbacks, and each handle.  -1 if out of memory. */
+int aiolua__rq_reserve_more(aiolua_runtime_t *rt, int tasks, int handles) {
+  return aiolua__rq_reserve(rt, 2 * ((size_t)rt->ntasks + (size_t)tasks) +
+                                    (size_t)rt->nhandles + (size_t)handles);
+}
+
 static void idle_cb(uv_idle_t *h);
 
 /* A push cannot fail: it may run where no error can be raised (a settle,
-** a libuv callback).  create_task reserves room for twice the tasks alive,
-** so only a flood of done callbacks can still meet a full ring with no
+** a libuv callback, a timer firing).  create_task reserves room for twice
+** the tasks alive, call_soon and call_later for each handle, so only a flood of done callbacks can still meet a full ring with no
 ** memory left, which ends the process with a message. */
 static rq_entry_t *rq_push(aiolua_runtime_t *rt) {
   if (rt->rq_len == rt->rq_cap && aiolua__rq_reserve(rt, rt->rq_cap + 1) < 0) {
@@ -128,7 +136,7 @@ aiolua_cwaiter_t *aiolua__new_cwaiter(lua_State *L, size_t size, int nuv) {
 }
 
 /* Message handler: the error with a traceback. */
-static int msgh(lua_State *L) {
+int aiolua__msgh(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
   if (msg == NULL) msg = luaL_tolstring(L, 1, NULL);
   aiolua_traceback_of(L, L, msg, 1);
@@ -137,7 +145,7 @@ static int msgh(lua_State *L) {
 
 /* Runs a packed callback; an error is reported, as CPython's loop does. */
 static void run_call(lua_State *L, aiolua_runtime_t *rt, int ref) {
-  lua_pushcfunction(L, msgh);
+  lua_pushcfunction(L, aiolua__msgh);
   lua_rawgeti(L, LUA_REGISTRYINDEX, rt->cbs_ref);
   lua_rawgeti(L, -1, ref);              /* stack: msgh, cbs, pack */
   luaL_unref(L, -2, ref);
@@ -197,7 +205,7 @@ static void run_cw1(lua_State *L, aiolua_future_t *f) {
 
 /* Runs the oldest fn(arg) pair of the cbq table. */
 static void run_cb(lua_State *L, aiolua_runtime_t *rt) {
-  lua_pushcfunction(L, msgh);
+  lua_pushcfunction(L, aiolua__msgh);
   cbq_take(L, rt);                    /* stack: msgh, fn, arg */
   if (lua_pcall(L, 1, 0, -3) != LUA_OK) {
     fprintf(stderr, "Exception in callback: %s\n", lua_tostring(L, -1));

@@ -83,7 +83,7 @@ aiolua_task_t *aiolua__task_new(lua_State *L, int nargs) {
   int coro = 0;
   /* room in the ready queue for every task alive and as many callbacks,
   ** so that scheduling one later never needs memory it cannot get */
-  if (aiolua__rq_reserve(rt, 2 * ((size_t)rt->ntasks + 1)) < 0)
+  if (aiolua__rq_reserve_more(rt, 1, 0) < 0)
     luaL_error(L, "not enough memory");
   if (aiolua__iscoro(L, base)) {
     if (nargs > 0) luaL_error(L, "create_task: a coroutine takes no arguments");

@@ -89,6 +89,35 @@ t.test("call_at in the past runs soon", function()
   t.same_as(t.events(), { "past" })
 end)
 
+t.test("call_later: a handle cancelled after its timer fired, before its turn", function()
+  -- both timers fire in one sweep and queue their handles; the first
+  -- cancels the second, drops every reference to it and collects: the
+  -- queue still holds it (no use after free), and it does not run
+  local loop = asyncio.get_running_loop()
+  local second
+  loop:call_later(0.005, function()
+    log("first")
+    second:cancel()
+    second = nil
+    collectgarbage()
+    collectgarbage()
+  end)
+  second = loop:call_later(0.005, log, "second")
+  loop:call_later(0.005, log, "third")
+  sleep(0.03):await()
+  t.same_as(t.events(), { "first", "third" })
+end)
+
+t.test("handles not kept by the script still run (call_soon, call_later)", function()
+  local loop = asyncio.get_running_loop()
+  loop:call_soon(log, "soon")
+  loop:call_later(0.002, log, "later")
+  collectgarbage()
+  collectgarbage()
+  sleep(0.02):await()
+  t.same_as(t.events(), { "soon", "later" })
+end)
+
 t.test("call_later handle:cancel() after it ran is harmless", function()
   local loop = asyncio.get_running_loop()
   local h = loop:call_later(0, log, "ran")
