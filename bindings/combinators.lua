@@ -78,6 +78,11 @@ function M.as_completed(aws, opts)
     local f = ensure_future(aws[i])
     if not todo[f] then todo[f] = true; ntodo = ntodo + 1; total = total + 1 end
   end
+  -- Room for every completion (at most one each, a future or a timeout)
+  -- before any comes: push() then stores into the array part and cannot
+  -- run out of memory half-way, in a done callback, losing a completion.
+  for i = 1, total do done[i] = false end
+  for i = 1, total do done[i] = nil end
   for f in pairs(todo) do f:add_done_callback(on_completion) end
   if ntodo > 0 and timeout then
     handle = get_running_loop():call_later(timeout, function()

@@ -75,6 +75,18 @@ set_tests_properties(core/oom-sweep PROPERTIES TIMEOUT 300
   PASS_REGULAR_EXPRESSION "all 17 scenarios ran on"
   FAIL_REGULAR_EXPRESSION "attempt to ")
 
+#   core/oom-once  the same scenarios with only the n-th allocation failing
+#                 (and Lua's retry of it), for each n in turn: a transient
+#                 shortage.  The run goes on after it, so half-done work
+#                 shows: a completion lost by as_completed ("attempt to
+#                 index a nil value"), a timer lost while firing
+add_test(NAME core/oom-once
+         COMMAND aiolua ${CMAKE_SOURCE_DIR}/tests/oom-sweep.lua
+                 ${CMAKE_BINARY_DIR}/testmods --once)
+set_tests_properties(core/oom-once PROPERTIES TIMEOUT 300
+  PASS_REGULAR_EXPRESSION "all 17 scenarios ran on"
+  FAIL_REGULAR_EXPRESSION "attempt to ;error while firing timers")
+
 #   core/heap-keep  tests/heap-keep.lua: the aiolua binary keeps freed heap
 #                 (tune_malloc in runtime/main.c), so a large collected
 #                 string stays resident for reuse; lua5.4, with glibc's

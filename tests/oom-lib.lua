@@ -1,19 +1,24 @@
 -- oom-lib.lua -- the loop of the out-of-memory sweeps (tests/oom-sweep.lua,
 -- tests/http/oom.lua), loaded with dofile:
---   sweep(ml, scenarios, canary, limit [, only]) -> number of scenarios run
+--   sweep(ml, scenarios, canary, limit [, only [, once]]) -> scenarios run
 -- runs asyncio.run(scenario) with the n-th growing allocation failing
 -- (memlimit's fail_after), n = 0, 1, ... until it succeeds; after each
--- failure canary() must return true (the runtime is sound).  Prints a line
--- a scenario; raises on a broken runtime or no success in `limit` tries.
+-- failure canary() must return true (the runtime is sound).  With `once`
+-- only the n-th allocation fails (memlimit's fail_once: a transient
+-- shortage), and n goes on until no allocation failed in the run.  An
+-- error of the runtime's own code ("attempt to ...": an invariant broken
+-- by an allocation that failed half-way) raises, wherever it comes out.
+-- Prints a line a scenario; raises on a broken runtime or when `limit`
+-- tries were not enough.
 
 -- Arms the failure inside the pcall: a call made outside it (pcall's own)
 -- may grow the stack, and that allocation must not be the one that fails.
-local function run_failing(ml, n, scenario)
-  ml.fail_after(n)
+local function run_failing(ml, n, scenario, once)
+  if once then ml.fail_once(n) else ml.fail_after(n) end
   return asyncio.run(scenario)
 end
 
-return function(ml, scenarios, canary, limit, only)
+return function(ml, scenarios, canary, limit, only, once)
   local names, count = {}, 0
   for k in pairs(scenarios) do names[#names + 1] = k end
   table.sort(names)
@@ -22,9 +27,15 @@ return function(ml, scenarios, canary, limit, only)
       local n = 0
       while true do
         collectgarbage()
-        local ok, err = pcall(run_failing, ml, n, scenarios[name])
+        local failures = ml.failures()
+        local ok, err = pcall(run_failing, ml, n, scenarios[name], once)
         ml.fail(false)
-        if ok then break end
+        if not ok and tostring(err):find("attempt to ", 1, true) then
+          error(("%s: failing allocation %d broke the runtime: %s")
+                :format(name, n, tostring(err)))
+        end
+        if once and ml.failures() == failures then break end
+        if ok and not once then break end
         n = n + 1
         if n > limit then
           error(("%s: no success after %d failures"):format(name, limit))

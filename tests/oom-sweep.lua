@@ -2,9 +2,12 @@
 -- (tests/c/memlimit.c's fail_after) of each scenario below, run by
 -- asyncio.run: the run raises or returns, never crashes or hangs, and the
 -- runtime runs the next asyncio.run (a canary) as if nothing happened.
--- Usage: aiolua oom-sweep.lua DIR_OF_MEMLIMIT_SO [SCENARIO]
+-- With --once, only that one allocation fails (fail_once: a transient
+-- shortage) and the run goes on after it.
+-- Usage: aiolua oom-sweep.lua DIR_OF_MEMLIMIT_SO [--once] [SCENARIO]
 package.cpath = arg[1] .. "/?.so;" .. package.cpath
-local only = arg[2]
+local once = arg[2] == "--once"
+local only = arg[once and 3 or 2]
 local ml = require "memlimit"
 ml.install()
 local tmp = os.tmpname()
@@ -115,6 +118,6 @@ local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local sweep = dofile(here .. "oom-lib.lua")
 local count = sweep(ml, S, function()
   return asyncio.run(function() return asyncio.sleep(0, true):await() end)
-end, 5000, only)
+end, 5000, only, once)
 os.remove(tmp)
 print(("all %d scenarios ran on"):format(count))
