@@ -723,7 +723,9 @@ static void push_xfer_error(lua_State *L, slot_t *s) {
   int too_large = s->too_large || rc == CURLE_FILESIZE_EXCEEDED;
   int nomem = s->nomem;
   curl_off_t max_body = s->max_body;
+  long oserr = 0;                        /* errno of a failed connect... */
   snprintf(msg, sizeof msg, "%s", s->err[0] ? s->err : curl_easy_strerror(rc));
+  curl_easy_getinfo(s->x.easy, CURLINFO_OS_ERRNO, &oserr);
   curl_easy_getinfo(s->x.easy, CURLINFO_EFFECTIVE_URL, &url);
   lua_pushstring(L, url ? url : "");     /* stack: url; s unused from here */
   if (too_large) {
@@ -746,6 +748,15 @@ static void push_xfer_error(lua_State *L, slot_t *s) {
   lua_setfield(L, -2, "url");
   lua_pushinteger(L, (lua_Integer)rc);
   lua_setfield(L, -2, "curl_code");
+  if (oserr > 0 && !too_large && !nomem) {
+    /* as an OSError's: iserror(e, "ConnectionRefusedError") by its code */
+    char name[64];
+    uv_err_name_r(-(int)oserr, name, sizeof name);
+    lua_pushinteger(L, oserr);
+    lua_setfield(L, -2, "errno");
+    lua_pushstring(L, name);
+    lua_setfield(L, -2, "code");
+  }
 }
 
 /* Raises the error of r's transfer if it failed, recycling its slot. */

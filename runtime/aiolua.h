@@ -208,7 +208,10 @@ AIOLUA_API void aiolua_traceback_of(lua_State *L, lua_State *L1,
                                     const char *msg, int level);
 
 /* 1 if the value at idx is an aiolua error of that type (any type if
-** type == NULL). */
+** type == NULL), or of a type that derives from it in Python's classes
+** (TimeoutError and ConnectionError are OSErrors; an OSError is also of
+** the class of its errno code, FileNotFoundError for ENOENT...).  With
+** type "Exception", 1 for every error value but a CancelledError. */
 AIOLUA_API int aiolua_iserror(lua_State *L, int idx, const char *type);
 
 /* ------------------------------------------------------------------ */

@@ -51,14 +51,82 @@ int aiolua_error(lua_State *L, const char *type, const char *fmt, ...) {
   return lua_error(L);
 }
 
+/* Python's classes that error types stand for, with their bases (PEP
+** 3151 for OSError's): an error is of its own type and of each base, so
+** iserror(e, "OSError") holds for a TimeoutError, as `except OSError`
+** catches one in Python. */
+static const struct { const char *name, *base; } error_bases[] = {
+  {"TimeoutError", "OSError"}, {"ConnectionError", "OSError"},
+  {"BlockingIOError", "OSError"}, {"ChildProcessError", "OSError"},
+  {"FileExistsError", "OSError"}, {"FileNotFoundError", "OSError"},
+  {"InterruptedError", "OSError"}, {"IsADirectoryError", "OSError"},
+  {"NotADirectoryError", "OSError"}, {"PermissionError", "OSError"},
+  {"ProcessLookupError", "OSError"},
+  {"BrokenPipeError", "ConnectionError"},
+  {"ConnectionAbortedError", "ConnectionError"},
+  {"ConnectionRefusedError", "ConnectionError"},
+  {"ConnectionResetError", "ConnectionError"},
+  {"BrokenBarrierError", "RuntimeError"},
+};
+
+/* The class of an OSError's errno code (e.code), as Python picks it. */
+static const struct { const char *code, *name; } errno_classes[] = {
+  {"EAGAIN", "BlockingIOError"}, {"EALREADY", "BlockingIOError"},
+  {"EWOULDBLOCK", "BlockingIOError"}, {"EINPROGRESS", "BlockingIOError"},
+  {"ECHILD", "ChildProcessError"}, {"EPIPE", "BrokenPipeError"},
+  {"ESHUTDOWN", "BrokenPipeError"}, {"ECONNABORTED", "ConnectionAbortedError"},
+  {"ECONNREFUSED", "ConnectionRefusedError"},
+  {"ECONNRESET", "ConnectionResetError"}, {"EEXIST", "FileExistsError"},
+  {"ENOENT", "FileNotFoundError"}, {"EINTR", "InterruptedError"},
+  {"EISDIR", "IsADirectoryError"}, {"ENOTDIR", "NotADirectoryError"},
+  {"EACCES", "PermissionError"}, {"EPERM", "PermissionError"},
+  {"ESRCH", "ProcessLookupError"}, {"ETIMEDOUT", "TimeoutError"},
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* 1 if class `name` is `type` or derives from it. */
+static int derives(const char *name, const char *type) {
+  while (name) {
+    if (strcmp(name, type) == 0) return 1;
+    const char *base = NULL;
+    for (size_t i = 0; i < COUNT(error_bases); i++)
+      if (strcmp(error_bases[i].name, name) == 0) base = error_bases[i].base;
+    name = base;
+  }
+  return 0;
+}
+
+/* 1 if the error table at idx, of type `name`, is of class `type`: by its
+** type, or for an OSError by the class of its errno code. */
+static int is_of(lua_State *L, int idx, const char *name, const char *type) {
+  if (derives(name, type)) return 1;
+  if (!derives(name, "OSError")) return 0;
+  if (lua_getfield(L, idx, "code") != LUA_TSTRING) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  const char *code = lua_tostring(L, -1), *cls = NULL;
+  for (size_t i = 0; i < COUNT(errno_classes); i++)
+    if (strcmp(errno_classes[i].code, code) == 0) cls = errno_classes[i].name;
+  lua_pop(L, 1);
+  return cls && derives(cls, type);
+}
+
 int aiolua_iserror(lua_State *L, int idx, const char *type) {
-  if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx)) return 0;
-  luaL_getmetatable(L, AIOLUA_ERROR_MT);
-  int r = lua_rawequal(L, -1, -2);
-  lua_pop(L, 2);
+  idx = lua_absindex(L, idx);
+  int r = lua_type(L, idx) == LUA_TTABLE && lua_getmetatable(L, idx);
+  if (r) {
+    luaL_getmetatable(L, AIOLUA_ERROR_MT);
+    r = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+  }
+  if (type && strcmp(type, "Exception") == 0)  /* all but cancellation */
+    return !(r && aiolua_iserror(L, idx, "CancelledError"));
   if (r && type) {
     lua_getfield(L, idx, "type");
-    r = lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), type) == 0;
+    const char *name = lua_tostring(L, -1);
+    r = name && (strcmp(name, type) == 0 || is_of(L, idx, name, type));
     lua_pop(L, 1);
   }
   return r;

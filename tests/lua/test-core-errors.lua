@@ -41,6 +41,52 @@ t.test("iserror is false for user values", function()
   t.eq(asyncio.iserror(42), false)
 end)
 
+t.test("iserror follows Python's classes: bases, errno classes", function()
+  local E, is = asyncio.Error, asyncio.iserror
+  local timeout = E("TimeoutError", "x")
+  t.ok(is(timeout, "OSError"), "TimeoutError is an OSError")
+  t.eq(is(timeout, "ConnectionError"), false)
+  local reset = E("ConnectionResetError", "peer")
+  t.ok(is(reset, "ConnectionError") and is(reset, "OSError"))
+  t.eq(is(reset, "ConnectionRefusedError"), false)
+  t.ok(is(E("ConnectionError", "x"), "OSError"))
+  t.eq(is(E("OSError", "x"), "ConnectionError"), false, "not the other way")
+  t.ok(is(E("BrokenBarrierError", "x"), "RuntimeError"))
+  -- an OSError is also of the class of its errno code
+  local enoent = E("OSError", "x", { code = "ENOENT", errno = 2 })
+  t.ok(is(enoent, "FileNotFoundError"))
+  t.ok(is(enoent, "OSError"))
+  t.eq(is(enoent, "FileExistsError"), false)
+  t.eq(is(enoent, "PermissionError"), false)
+  t.ok(is(E("OSError", "x", { code = "EACCES" }), "PermissionError"))
+  t.ok(is(E("OSError", "x", { code = "EPERM" }), "PermissionError"))
+  t.ok(is(E("OSError", "x", { code = "EPIPE" }), "ConnectionError"))
+  t.ok(is(E("OSError", "x", { code = "ETIMEDOUT" }), "TimeoutError"))
+  t.eq(is(E("OSError", "x", { code = "EWHATEVER" }), "FileNotFoundError"), false)
+  t.eq(is(E("OSError", "x", { code = 2 }), "FileNotFoundError"), false)
+  t.eq(is(E("ValueError", "x", { code = "ENOENT" }), "FileNotFoundError"), false,
+       "only an OSError has an errno class")
+  t.eq(is({ type = "OSError", code = "ENOENT" }, "FileNotFoundError"), false,
+       "a user table is no aiolua error")
+end)
+
+t.test("iserror(e, 'Exception'): every error but a CancelledError", function()
+  local is = asyncio.iserror
+  t.ok(is(asyncio.Error("ValueError", "x"), "Exception"))
+  t.ok(is("x.lua:1: boom", "Exception"), "a Lua error is an Exception")
+  t.ok(is({ code = 1 }, "Exception"), "so is a user error table")
+  t.eq(is(asyncio.Error("CancelledError", ""), "Exception"), false)
+  -- the port of `except Exception`: cancellation goes through
+  local task = create_task(function()
+    local ok, e = pcall(sleep(10).await, sleep(10))
+    if not ok and not is(e, "Exception") then error(e, 0) end
+    return "swallowed"
+  end)
+  yield()
+  task:cancel()
+  t.ok(is(t.raises(nil, task.await, task), "CancelledError"))
+end)
+
 t.test("errors raised by aiolua are typed tables", function()
   local e = t.raises(nil, asyncio.await, asyncio.wait_for(sleep(1), 0.001))
   t.ok(asyncio.iserror(e, "TimeoutError"), tostring(e))

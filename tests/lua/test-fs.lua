@@ -157,6 +157,13 @@ t.test("errors carry path, code, errno and the OS message", function()
   t.ok(err.message:find("no such file or directory", 1, true), err.message)
   t.ok(tostring(err):find("^OSError: .*missing/file.txt"), tostring(err))
   t.eq(err.errno, 2)
+  -- Python's classes: `except FileNotFoundError` ports as iserror
+  t.ok(asyncio.iserror(err, "FileNotFoundError"))
+  t.eq(asyncio.iserror(err, "PermissionError"), false)
+  local exists = oserror("EEXIST", function() fs.mkdir(TMP):await() end)
+  t.ok(asyncio.iserror(exists, "FileExistsError"))
+  t.ok(asyncio.iserror(oserror("EISDIR", function() fs.read_file(TMP):await() end),
+                       "IsADirectoryError"))
   oserror("ENOENT", function() fs.open(missing, "w"):await() end)
   oserror("EISDIR", function() fs.write_file(TMP, "x"):await() end)
   oserror("EISDIR", function() fs.read_file(TMP):await() end)

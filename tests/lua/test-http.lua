@@ -205,6 +205,12 @@ t.test("ConnectionError: refused, with curl's message and the url", function()
   t.ok(err.message:find("[Cc]onnect"), "curl's message: " .. err.message)
   t.eq(type(err.curl_code), "number")
   t.ok(tostring(err):find("^ConnectionError: "), "tostring")
+  -- the errno of the connect, and so Python's class of it
+  t.eq(err.code, "ECONNREFUSED")
+  t.eq(type(err.errno), "number")
+  t.ok(asyncio.iserror(err, "ConnectionRefusedError"))
+  t.ok(asyncio.iserror(err, "OSError"))
+  t.eq(asyncio.iserror(err, "ConnectionResetError"), false)
 end)
 
 t.test("ConnectionError: connection dropped mid-body", function()
