@@ -18,9 +18,9 @@ static void check_running(lua_State *L) {
     aiolua_error(L, "RuntimeError", "no running event loop");
 }
 
-/* create_task(coro [, opts]) or create_task(fn, ...) */
-static int l_create_task(lua_State *L) {
-  check_running(L);
+/* create_task(coro [, opts]) or create_task(fn, ...), in the running
+** loop; loop:create_task also in one that is not running yet. */
+static int create_task(lua_State *L) {
   int nargs = lua_gettop(L) - 1;
   int opts = 0;
   if (aiolua__iscoro(L, 1) || aiolua_tofuture(L, 1)) {
@@ -36,6 +36,11 @@ static int l_create_task(lua_State *L) {
   }
   lua_settop(L, opts ? 2 : 1);
   return 1;
+}
+
+static int l_create_task(lua_State *L) {
+  check_running(L);
+  return create_task(L);
 }
 
 /* sleep(delay, ...) -> a sleep future resolving to ... */
@@ -85,6 +90,12 @@ static int l_isfuture(lua_State *L) {
 static int l_isawaitable(lua_State *L) {
   lua_pushboolean(L, aiolua_tofuture(L, 1) || aiolua__iscoro(L, 1) ||
                      aiolua__isawaitable_obj(L, 1));
+  return 1;
+}
+
+/* iscoroutinefunction(f): f was made by asyncio.async. */
+static int l_iscoroutinefunction(lua_State *L) {
+  lua_pushboolean(L, aiolua__push_async_body(L, 1));
   return 1;
 }
 
@@ -236,15 +247,19 @@ static int l_handle_when(lua_State *L) {
 
 /* ---- the loop object --------------------------------------------------- */
 
-typedef struct loop { int closed; } loop_t;
+/* A loop object; uservalue 1: the future run_forever waits on. */
+typedef struct loop {
+  int closed;
+  int stopping;   /* stop() came before run_forever */
+} loop_t;
 
 static loop_t *checkloop(lua_State *L) {
   return luaL_checkudata(L, 1, LOOP_MT);
 }
 
 static int new_loop(lua_State *L) {
-  loop_t *lp = lua_newuserdatauv(L, sizeof *lp, 0);
-  lp->closed = 0;
+  loop_t *lp = lua_newuserdatauv(L, sizeof *lp, 1);
+  lp->closed = lp->stopping = 0;
   luaL_setmetatable(L, LOOP_MT);
   return 1;
 }
@@ -324,6 +339,56 @@ static int l_run_until_complete(lua_State *L) {
   return nres;
 }
 
+/* 1 if the loop object at 1 is the one running. */
+static int loop_running(lua_State *L) {
+  aiolua_runtime_t *rt = aiolua__rt(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, "aiolua.loop");
+  int r = (rt->running || rt->current) && lua_rawequal(L, -1, 1);
+  lua_pop(L, 1);
+  return r;
+}
+
+/* loop:run_forever(): runs the loop until loop:stop() (its tasks go on
+** across runs, as with run_until_complete).  After a stop() that came
+** first, what is already scheduled runs once, then it returns. */
+static int l_run_forever(lua_State *L) {
+  loop_t *lp = checkloop(L);
+  lua_settop(L, 1);
+  if (lp->closed)
+    return aiolua_error(L, "RuntimeError", "Event loop is closed");
+  if (loop_running(L))
+    return aiolua_error(L, "RuntimeError", "This event loop is already running");
+  aiolua_future_t *f = aiolua__future_new(L, KIND_FUTURE,  /* 2: what */
+      sizeof(aiolua_future_t), FUTURE_NUV);                /* stop() sets */
+  lua_pushvalue(L, 2);
+  lua_setiuservalue(L, 1, 1);
+  if (lp->stopping) {
+    lp->stopping = 0;
+    lua_pushvalue(L, 2);
+    aiolua__future_settle(L, f, FUT_DONE, 0);
+  }
+  lua_pushcfunction(L, aiolua__await);
+  lua_insert(L, 2);                      /* stack: loop, await, f */
+  int nres, status = run_in_loop(L, 1, 1, 1, &nres);
+  lua_pushnil(L);
+  lua_setiuservalue(L, 1, 1);
+  if (status != LUA_OK) return lua_error(L);
+  return 0;
+}
+
+/* loop:stop(): run_forever returns (at once if it is not running yet:
+** the next one runs what is scheduled once). */
+static int l_loop_stop(lua_State *L) {
+  loop_t *lp = checkloop(L);
+  if (lua_getiuservalue(L, 1, 1) == LUA_TNIL) {
+    lp->stopping = 1;
+    return 0;
+  }
+  aiolua_future_t *f = aiolua_tofuture(L, -1);
+  if (f && f->state == FUT_PENDING) aiolua__future_settle(L, f, FUT_DONE, 0);
+  return 0;
+}
+
 static int l_loop_close(lua_State *L) {
   loop_t *lp = checkloop(L);
   aiolua_runtime_t *rt = aiolua__rt(L);
@@ -355,8 +420,11 @@ static int l_loop_time(lua_State *L) {
 }
 
 static int l_loop_create_task(lua_State *L) {
+  loop_t *lp = checkloop(L);
+  if (lp->closed)
+    return aiolua_error(L, "RuntimeError", "Event loop is closed");
   lua_remove(L, 1);
-  return l_create_task(L);
+  return create_task(L);
 }
 
 static int l_loop_create_future(lua_State *L) { return l_future(L); }
@@ -368,6 +436,8 @@ static int l_get_event_loop(lua_State *L) {
 
 static const luaL_Reg loop_methods[] = {
   {"run_until_complete", l_run_until_complete},
+  {"run_forever", l_run_forever},
+  {"stop", l_loop_stop},
   {"close", l_loop_close},
   {"is_closed", l_loop_is_closed},
   {"is_running", l_loop_is_running},
@@ -398,6 +468,7 @@ static const luaL_Reg funcs[] = {
   {"all_tasks", aiolua__all_tasks},
   {"isfuture", l_isfuture},
   {"iscoroutine", l_iscoroutine},
+  {"iscoroutinefunction", l_iscoroutinefunction},
   {"isawaitable", l_isawaitable},
   {"get_running_loop", l_get_running_loop},
   {"get_event_loop", l_get_event_loop},

@@ -24,10 +24,17 @@ asyncio.ensure_future = ensure_future
 -- in C (bindings/gather.c), being on the hot path of every fan-out.
 asyncio.gather = require "aiolua.gather"
 
+-- Error types, by name, as Python's classes are (`except
+-- asyncio.CancelledError` is `iserror(e, asyncio.CancelledError)`).
+asyncio.CancelledError = "CancelledError"
+asyncio.TimeoutError = "TimeoutError"
+asyncio.InvalidStateError = "InvalidStateError"
+
 -- Modules that load on first use of one of their names, to keep start-up
 -- short: every script loads this file, few use each of them.
 local lazy = {
-  timeout = "asyncio.timeouts", wait_for = "asyncio.timeouts",
+  timeout = "asyncio.timeouts", timeout_at = "asyncio.timeouts",
+  wait_for = "asyncio.timeouts",
   wait = "asyncio.combinators", as_completed = "asyncio.combinators",
   shield = "asyncio.combinators", FIRST_COMPLETED = "asyncio.combinators",
   FIRST_EXCEPTION = "asyncio.combinators", ALL_COMPLETED = "asyncio.combinators",

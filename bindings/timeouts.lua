@@ -46,6 +46,18 @@ M.timeout = async(function(delay, fn, ...)
   return run_with_timeout(delay, fn, ...)
 end, "timeout")
 
+-- timeout_at(when, fn, ...): the same with the deadline in loop:time()'s
+-- clock (CPython's asyncio.timeout_at).  when == nil: no deadline.
+M.timeout_at = async(function(when, fn, ...)
+  if type(fn) ~= "function" then
+    error(Error("TypeError", "timeout_at(when, fn, ...) needs a function"), 2)
+  end
+  if when ~= nil and type(when) ~= "number" then
+    error(Error("TypeError", "timeout_at: when must be a number or nil"), 2)
+  end
+  return run_with_timeout(when and when - get_running_loop():time(), fn, ...)
+end, "timeout_at")
+
 -- Cancels fut and waits until it is done (CPython's _cancel_and_wait).
 local function cancel_and_wait(fut)
   local waiter = Future()

@@ -16,6 +16,23 @@ t.test("a new future is pending", function()
   t.ok(tostring(f):find("pending", 1, true), tostring(f))
 end)
 
+t.test("iscoroutinefunction tells async functions; error names", function()
+  local f = asyncio.async(function() end)
+  t.eq(asyncio.iscoroutinefunction(f), true)
+  t.eq(asyncio.iscoroutinefunction(function() end), false)
+  t.eq(asyncio.iscoroutinefunction(print), false)
+  local coro = f()
+  t.eq(asyncio.iscoroutinefunction(coro), false, "a coroutine object is not one")
+  coro:close()
+  t.eq(asyncio.iscoroutinefunction(nil), false)
+  -- `except asyncio.CancelledError` is iserror(e, asyncio.CancelledError)
+  local fut = Future()
+  fut:cancel()
+  t.ok(asyncio.iserror(t.raises(nil, fut.result, fut), asyncio.CancelledError))
+  t.eq(asyncio.TimeoutError, "TimeoutError")
+  t.eq(asyncio.InvalidStateError, "InvalidStateError")
+end)
+
 -- Futures and coroutine objects are told by their size and a magic word,
 -- not by their metatable: other userdata, full or light, must not pass.
 t.test("other userdata are neither futures nor coroutines", function()
