@@ -131,10 +131,9 @@ typedef struct aiolua_rqcall {
 } aiolua_rqcall_t;
 
 /* Ready queue entries: 16 bytes, as the ring holds one per task alive. */
-enum { RQ_TASK, RQ_CALL, RQ_CB, RQ_CW, RQ_CW1, RQ_C };
+enum { RQ_TASK, RQ_CB, RQ_CW, RQ_CW1, RQ_C };
 typedef struct rq_entry {
   void *p;      /* task (RQ_TASK), held future (RQ_CW1), aiolua_rqcall_t */
-  int ref;      /* RQ_CALL: ref of a {fn, args...} pack in the cb table */
   uint8_t kind;
 } rq_entry_t;
 
@@ -166,7 +165,6 @@ struct aiolua_runtime {
   aiolua_slots_t task_slots;
   int anchors_ref;       /* registry: table of anchored futures */
   aiolua_slots_t anchor_slots;
-  int cbs_ref;           /* registry: table of packed callbacks */
   int cbq_ref;           /* registry: fn, arg pairs of RQ_CB entries */
   lua_Integer cbq_head, cbq_tail;
   int mt_future_ref, mt_task_ref, mt_coro_ref; /* plain metatables */
@@ -200,7 +198,6 @@ int aiolua__rq_reserve_more(aiolua_runtime_t *rt, int tasks, int handles);
 int aiolua__msgh(lua_State *L);
 void aiolua__rq_push_task(aiolua_runtime_t *rt, aiolua_task_t *t);
 void aiolua__rq_push_c(aiolua_runtime_t *rt, aiolua_rqcall_t *call);
-void aiolua__rq_push_call(lua_State *L, int nargs); /* [fn, args] -> [] */
 void aiolua__rq_push_cb(lua_State *L);  /* [fn, arg] -> [] */
 void aiolua__rq_push_cw(lua_State *L);  /* [cwaiter, fut] -> [] */
 void aiolua__rq_push_cw1(aiolua_runtime_t *rt, aiolua_future_t *f);

@@ -136,7 +136,6 @@ static int init_protected(lua_State *L) {
   guard_coroutines(L);
   rt->tasks_ref = new_registry_table(L);
   rt->anchors_ref = new_registry_table(L);
-  rt->cbs_ref = new_registry_table(L);
   rt->cbq_ref = new_registry_table(L);
   rt->fresh_ref = new_registry_table(L);
   luaL_newmetatable(L, "aiolua.Waiter");  /* C waiters */

@@ -1,7 +1,8 @@
 /*
 ** sched.c -- the ready queue and the loop runner.
 ** Design note: the ready queue is a FIFO ring of entries: a task to step,
-** a packed Lua callback, or a C callback.  A uv_idle_t is active exactly
+** a done callback (its fn and future wait in the cbq table), a C waiter,
+** or a C call (a call_soon/call_later handle).  A uv_idle_t is active exactly
 ** while the queue is not empty, so libuv polls without blocking and then
 ** calls drain(), from any uv_run (ours or an embedding application's).
 ** drain() runs under one lua_pcall, so no Lua error can longjmp across a
@@ -78,23 +79,6 @@ void aiolua__rq_push_c(aiolua_runtime_t *rt, aiolua_rqcall_t *call) {
   e->p = call;
 }
 
-/* [fn, args...] -> [] : queues fn(args...) to run on the main thread. */
-void aiolua__rq_push_call(lua_State *L, int nargs) {
-  aiolua_runtime_t *rt = aiolua__rt(L);
-  lua_createtable(L, nargs + 1, 1);
-  lua_insert(L, -nargs - 2);
-  lua_pushinteger(L, nargs);
-  lua_setfield(L, -nargs - 3, "n");
-  for (int i = nargs + 1; i >= 1; i--) lua_rawseti(L, -i - 1, i);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->cbs_ref);
-  lua_insert(L, -2);
-  int ref = luaL_ref(L, -2);
-  lua_pop(L, 1);
-  rq_entry_t *e = rq_push(rt);
-  e->kind = RQ_CALL;
-  e->ref = ref;
-}
-
 /* [fn, arg] -> [] : queues fn(arg) (done callbacks).  The pair waits in
 ** the cbq table, in the same FIFO order as its RQ_CB entry. */
 void aiolua__rq_push_cb(lua_State *L) {
@@ -141,26 +125,6 @@ int aiolua__msgh(lua_State *L) {
   if (msg == NULL) msg = luaL_tolstring(L, 1, NULL);
   aiolua_traceback_of(L, L, msg, 1);
   return 1;
-}
-
-/* Runs a packed callback; an error is reported, as CPython's loop does. */
-static void run_call(lua_State *L, aiolua_runtime_t *rt, int ref) {
-  lua_pushcfunction(L, aiolua__msgh);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->cbs_ref);
-  lua_rawgeti(L, -1, ref);              /* stack: msgh, cbs, pack */
-  luaL_unref(L, -2, ref);
-  lua_remove(L, -2);                    /* stack: msgh, pack */
-  int n = (int)(lua_getfield(L, -1, "n"), lua_tointeger(L, -1));
-  lua_pop(L, 1);
-  luaL_checkstack(L, n + 2, "too many callback arguments");
-  for (int i = 1; i <= n + 1; i++) lua_rawgeti(L, -i, i);
-  lua_remove(L, -n - 2);                /* stack: msgh, fn, args... */
-  if (lua_pcall(L, n, 0, -n - 2) != LUA_OK) {
-    fprintf(stderr, "Exception in callback: %s\n", lua_tostring(L, -1));
-    fflush(stderr);
-    lua_pop(L, 1);
-  }
-  lua_pop(L, 1);
 }
 
 /* [] -> [a, b] : takes the oldest pair out of the cbq table. */
@@ -239,7 +203,6 @@ int aiolua__rq_run(aiolua_runtime_t *rt) {
     n++;
     switch (e.kind) {
       case RQ_TASK: aiolua__task_step(rt, e.p); break;
-      case RQ_CALL: run_call(L, rt, e.ref); break;
       case RQ_CB: run_cb(L, rt); break;
       case RQ_CW: run_cw(L, rt); break;
       case RQ_CW1: run_cw1(L, e.p); break;
