@@ -115,19 +115,6 @@ typedef struct handle {
   int anchor;                   /* registry ref while armed or queued */
 } handle_t;
 
-/* Calls a handle's callback: 1 = the handle, uservalue 1 = {fn, args...,
-** n=}. */
-static int handle_call(lua_State *L) {
-  lua_getiuservalue(L, 1, 1);
-  lua_getfield(L, 2, "n");
-  int n = (int)lua_tointeger(L, -1);
-  lua_pop(L, 1);
-  luaL_checkstack(L, n + 1, "too many arguments");
-  for (int i = 1; i <= n + 1; i++) lua_rawgeti(L, 2, i);
-  lua_call(L, n, 0);
-  return 0;
-}
-
 static void handle_unanchor(lua_State *L, handle_t *h) {
   if (h->anchor == LUA_NOREF) return;
   luaL_unref(L, LUA_REGISTRYINDEX, h->anchor);
@@ -147,16 +134,28 @@ static void handle_run(aiolua_runtime_t *rt, aiolua_rqcall_t *rq) {
     return;
   }
   h->cancelled = 1;                      /* a handle runs once */
-  lua_pushcfunction(L, aiolua__msgh);
-  lua_pushcfunction(L, handle_call);
+  int top = lua_gettop(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->anchor);
-  handle_unanchor(L, h);                 /* stack: msgh, call, handle */
-  if (lua_pcall(L, 1, 0, -3) != LUA_OK) {
-    fprintf(stderr, "Exception in callback: %s\n", lua_tostring(L, -1));
-    fflush(stderr);
-    lua_pop(L, 1);
-  }
+  handle_unanchor(L, h);                 /* stack: handle */
+  lua_pushcfunction(L, aiolua__msgh);
+  lua_pushcfunction(L, aiolua__callback_entry);
+  lua_getiuservalue(L, top + 1, 1);      /* stack: h, msgh, entry, pack */
+  int n = (int)(lua_getfield(L, -1, "n"), lua_tointeger(L, -1));
   lua_pop(L, 1);
+  if (!lua_checkstack(L, n + 2)) {       /* no room for its arguments */
+    lua_pushliteral(L, "stack overflow (too many callback arguments)");
+    aiolua__report_failure(L, LUA_ERRERR, "Exception in callback", "handle",
+                           top + 1, NULL, 0);
+    lua_settop(L, top);
+    return;
+  }
+  for (int i = 1; i <= n + 1; i++) lua_rawgeti(L, top + 4, i);
+  lua_remove(L, top + 4);                /* stack: h, msgh, entry, fn, args */
+  int status = lua_pcall(L, n + 1, 0, top + 2);
+  if (status != LUA_OK)
+    aiolua__report_failure(L, status, "Exception in callback", "handle",
+                           top + 1, NULL, 0);
+  lua_settop(L, top);
 }
 
 /* Queues the anchored handle h.  Allocates nothing (the ring has room for
@@ -389,6 +388,54 @@ static int l_loop_stop(lua_State *L) {
   return 0;
 }
 
+/* loop:set_exception_handler(fn | nil): fn(loop, context) gets what no
+** one can catch, as in CPython (an error in a callback, a task's error
+** never retrieved); context: message, exception, traceback, and task,
+** future, handle or callback. */
+static int l_set_exception_handler(lua_State *L) {
+  checkloop(L);
+  if (!lua_isnil(L, 2) && !lua_isfunction(L, 2) &&
+      !luaL_getmetafield(L, 2, "__call"))
+    return aiolua_error(L, "TypeError",
+                        "A callable object or nil is expected, got %s",
+                        luaL_typename(L, 2));
+  lua_settop(L, 2);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, AIOLUA_EXC_HANDLERS) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);                     /* loop -> handler, weak keys */
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, AIOLUA_EXC_HANDLERS);
+  }
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, 2);
+  lua_rawset(L, -3);
+  return 0;
+}
+
+static int l_get_exception_handler(lua_State *L) {
+  checkloop(L);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, AIOLUA_EXC_HANDLERS) != LUA_TTABLE)
+    return 0;
+  lua_pushvalue(L, 1);
+  lua_rawget(L, -2);
+  return 1;
+}
+
+/* loop:call_exception_handler(context): its handler, or the default. */
+static int l_call_exception_handler(lua_State *L) {
+  checkloop(L);
+  return aiolua__call_exception_handler(L);
+}
+
+static int l_default_exception_handler(lua_State *L) {
+  checkloop(L);
+  return aiolua__default_exception_handler(L);
+}
+
 static int l_loop_close(lua_State *L) {
   loop_t *lp = checkloop(L);
   aiolua_runtime_t *rt = aiolua__rt(L);
@@ -438,6 +485,10 @@ static const luaL_Reg loop_methods[] = {
   {"run_until_complete", l_run_until_complete},
   {"run_forever", l_run_forever},
   {"stop", l_loop_stop},
+  {"set_exception_handler", l_set_exception_handler},
+  {"get_exception_handler", l_get_exception_handler},
+  {"call_exception_handler", l_call_exception_handler},
+  {"default_exception_handler", l_default_exception_handler},
   {"close", l_loop_close},
   {"is_closed", l_loop_is_closed},
   {"is_running", l_loop_is_running},

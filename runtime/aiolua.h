@@ -202,8 +202,9 @@ AIOLUA_API int aiolua_error(lua_State *L, const char *type, const char *fmt,
                             ...);
 
 /* As luaL_traceback (pushes "msg\nstack traceback:..." for thread L1 from
-** `level`), but frames of async functions are named after them and the
-** runtime's own task entry frames are left out. */
+** `level`), but frames of async functions are named after them, the
+** runtime's own task entry frames are left out, and the frames of the
+** loop under a callback it runs are too. */
 AIOLUA_API void aiolua_traceback_of(lua_State *L, lua_State *L1,
                                     const char *msg, int level);
 

@@ -207,15 +207,42 @@ static int last_level(lua_State *L1) {
   return le - 1;
 }
 
+/* The entry of callbacks run from the loop: [fn, args...] -> [], calls
+** fn(args...).  A traceback stops at its frame: what lies below is the
+** loop, not the callback's story. */
+int aiolua__callback_entry(lua_State *L) {
+  lua_call(L, lua_gettop(L) - 1, 0);
+  return 0;
+}
+
+#define TB_FLOOR 32  /* the bottom frames searched for a callback entry */
+
+/* The level of a callback entry frame of L1 among its bottom frames,
+** where the loop calls one, or `last` (one past the last level). */
+static int callback_floor(lua_State *L, lua_State *L1, int level, int last) {
+  lua_Debug ar;
+  for (int i = last - 1; i >= level && i >= last - TB_FLOOR; i--) {
+    if (!lua_getstack(L1, i, &ar)) continue;
+    lua_getinfo(L1, "f", &ar);
+    int entry = lua_tocfunction(L1, -1) == aiolua__callback_entry;
+    lua_pop(L1, 1);
+    if (entry) return i;
+  }
+  (void)L;
+  return last;
+}
+
 /* [] -> [tb] : a traceback of thread L1 from `level`, as luaL_traceback
-** writes it, but async functions are named ("in async function 'f'") and
-** the task's own entry frame (a C function marked internal) is left out. */
+** writes it, but async functions are named ("in async function 'f'"), the
+** task's own entry frame (a C function marked internal) is left out, and
+** it ends at the entry of a callback run by the loop. */
 void aiolua_traceback_of(lua_State *L, lua_State *L1, const char *msg,
                          int level) {
   luaL_Buffer b;
   lua_Debug ar;
   int last = last_level(L1) + 1;          /* one past the last level */
   if (last < level) last = level;
+  last = callback_floor(L, L1, level, last);
   int skip_from = (last - level > TB_FIRST + TB_LAST) ? level + TB_FIRST : -1;
   luaL_buffinit(L, &b);
   if (msg) {
@@ -223,7 +250,7 @@ void aiolua_traceback_of(lua_State *L, lua_State *L1, const char *msg,
     luaL_addchar(&b, '\n');
   }
   luaL_addstring(&b, "stack traceback:");
-  for (int i = level; lua_getstack(L1, i, &ar); i++) {
+  for (int i = level; i < last && lua_getstack(L1, i, &ar); i++) {
     if (i == skip_from) {
       int n = last - TB_LAST - i;
       lua_pushfstring(L, "\n\t...\t(skipping %d levels)", n);
@@ -273,6 +300,132 @@ static int l_error(lua_State *L) {
     }
   }
   return 1;
+}
+
+/* ---- errors nobody can catch: the loop's exception handler ------------ */
+
+/* Message handler of callbacks: [err] -> [ctx], a context {exception =
+** err, traceback = err's text and where it was raised}. */
+int aiolua__msgh(lua_State *L) {
+  lua_settop(L, 1);
+  lua_createtable(L, 0, 4);              /* 2: ctx */
+  lua_pushvalue(L, 1);
+  lua_setfield(L, 2, "exception");
+  const char *msg = luaL_tolstring(L, 1, NULL);
+  aiolua_traceback_of(L, L, msg, 1);
+  lua_setfield(L, 2, "traceback");
+  lua_settop(L, 2);
+  return 1;
+}
+
+/* Prints the context at ctx as CPython's default handler does: its
+** message, then its traceback or its exception. */
+static void report_default(lua_State *L, int ctx) {
+  lua_getfield(L, ctx, "message");
+  const char *msg = lua_tostring(L, -1);
+  if (msg == NULL) msg = "Unhandled error in the event loop";
+  if (lua_getfield(L, ctx, "traceback") != LUA_TSTRING) {
+    lua_pop(L, 1);
+    if (lua_getfield(L, ctx, "exception") == LUA_TNIL) lua_pushliteral(L, "");
+    else luaL_tolstring(L, -1, NULL);
+    lua_remove(L, -2);
+  }
+  const char *detail = lua_tostring(L, -1);
+  fprintf(stderr, "%s%s%s\n", msg, *detail ? "\n" : "", detail);
+  fflush(stderr);
+  lua_pop(L, 2);
+}
+
+/* Gives the context at ctx to the exception handler of the loop at
+** loopidx, or if 0 of the running loop (registry aiolua.loop), through
+** registry aiolua.exc_handlers[loop], or prints it.  A handler that fails
+** is reported with the context, as CPython does. */
+static void report_ctx(lua_State *L, int ctx, int loopidx) {
+  int top = lua_gettop(L);
+  if (loopidx) lua_pushvalue(L, loopidx);
+  else lua_getfield(L, LUA_REGISTRYINDEX, "aiolua.loop");
+  if (lua_getfield(L, LUA_REGISTRYINDEX, AIOLUA_EXC_HANDLERS) == LUA_TTABLE &&
+      !lua_isnil(L, top + 1)) {
+    lua_pushvalue(L, top + 1);
+    if (lua_rawget(L, top + 2) != LUA_TNIL) {  /* stack: loop, t, handler */
+      lua_pushvalue(L, top + 1);
+      lua_pushvalue(L, ctx);
+      if (lua_pcall(L, 2, 0, 0) == LUA_OK) {
+        lua_settop(L, top);
+        return;
+      }
+      fprintf(stderr, "Unhandled error in exception handler: %s\n",
+              luaL_tolstring(L, -1, NULL));
+    }
+  }
+  lua_settop(L, top);
+  report_default(L, ctx);
+}
+
+typedef struct failure {
+  int status;
+  const char *message, *k1, *k2;
+} failure_t;
+
+/* 1: the failure, 2: the error (a context from aiolua__msgh after
+** LUA_ERRRUN), 3 and 4: the objects to name k1 and k2. */
+static int failure_protected(lua_State *L) {
+  const failure_t *a = lua_touserdata(L, 1);
+  if (a->status != LUA_ERRRUN || lua_type(L, 2) != LUA_TTABLE) {
+    lua_createtable(L, 0, 4);            /* no context: out of memory, */
+    lua_pushvalue(L, 2);                 /* or an error in the handler */
+    lua_setfield(L, -2, "exception");
+    lua_replace(L, 2);
+  }
+  lua_pushstring(L, a->message);
+  lua_setfield(L, 2, "message");
+  if (a->k1) {
+    lua_pushvalue(L, 3);
+    lua_setfield(L, 2, a->k1);
+  }
+  if (a->k2) {
+    lua_pushvalue(L, 4);
+    lua_setfield(L, 2, a->k2);
+  }
+  report_ctx(L, 2, 0);
+  return 0;
+}
+
+/* [err] -> [] : reports the error of a pcall (status; with aiolua__msgh as
+** its handler) that no one can catch, with `message` and the values at i1
+** and i2 as fields k1 and k2 of the context (k NULL: none).  Never
+** raises: if even that fails, the error is printed as it is. */
+void aiolua__report_failure(lua_State *L, int status, const char *message,
+                            const char *k1, int i1, const char *k2, int i2) {
+  failure_t a = {status, message, k1, k2};
+  i1 = k1 ? lua_absindex(L, i1) : 0;
+  i2 = k2 ? lua_absindex(L, i2) : 0;
+  int err = lua_gettop(L);
+  lua_pushcfunction(L, failure_protected);
+  lua_pushlightuserdata(L, &a);
+  lua_pushvalue(L, err);
+  if (i1) lua_pushvalue(L, i1); else lua_pushnil(L);
+  if (i2) lua_pushvalue(L, i2); else lua_pushnil(L);
+  if (lua_pcall(L, 4, 0, 0) != LUA_OK) {
+    const char *e = lua_tostring(L, err);
+    fprintf(stderr, "%s\n%s\n", message, e ? e : "(error object is not a string)");
+    fflush(stderr);
+  }
+  lua_settop(L, err - 1);
+}
+
+/* loop:call_exception_handler(ctx), loop:default_exception_handler(ctx):
+** the loop at 1, ctx at 2, a table. */
+int aiolua__call_exception_handler(lua_State *L) {
+  luaL_checktype(L, 2, LUA_TTABLE);
+  report_ctx(L, 2, 1);
+  return 0;
+}
+
+int aiolua__default_exception_handler(lua_State *L) {
+  luaL_checktype(L, 2, LUA_TTABLE);
+  report_default(L, 2);
+  return 0;
 }
 
 /* asyncio.iserror(v [, type]) */

@@ -665,16 +665,16 @@ void aiolua__report_unretrieved(lua_State *L, int idx, const char *what) {
   if (f == NULL || f->state != FUT_FAILED || (f->flags & FUT_RETRIEVED))
     return;
   f->flags |= FUT_RETRIEVED;
-  if (aiolua__getextra(L, idx, "traceback") != LUA_TSTRING) {
-    lua_pop(L, 1);
-    lua_getiuservalue(L, idx, UV_RESULT);
-    luaL_tolstring(L, -1, NULL);
-    lua_remove(L, -2);
-  }
-  fprintf(stderr, "%s exception was never retrieved\n%s\n", what,
-          lua_tostring(L, -1));
-  fflush(stderr);
-  lua_pop(L, 1);
+  idx = lua_absindex(L, idx);
+  int tb = aiolua__getextra(L, idx, "traceback") == LUA_TSTRING;
+  lua_getiuservalue(L, idx, UV_RESULT);   /* stack: tb, err */
+  const char *msg = lua_pushfstring(L, "%s exception was never retrieved",
+                                    what);
+  lua_insert(L, -3);                      /* stack: msg, tb, err */
+  aiolua__report_failure(L, LUA_ERRERR, msg,
+                         f->kind == KIND_TASK ? "task" : "future", idx,
+                         tb ? "traceback" : NULL, -2);
+  lua_pop(L, 2);
 }
 
 static int l_gc(lua_State *L) {

@@ -195,7 +195,6 @@ int aiolua__all_tasks(lua_State *L);
 /* sched.c: the ready queue and the only lua_resume caller */
 int aiolua__rq_reserve(aiolua_runtime_t *rt, size_t n);
 int aiolua__rq_reserve_more(aiolua_runtime_t *rt, int tasks, int handles);
-int aiolua__msgh(lua_State *L);
 void aiolua__rq_push_task(aiolua_runtime_t *rt, aiolua_task_t *t);
 void aiolua__rq_push_c(aiolua_runtime_t *rt, aiolua_rqcall_t *call);
 void aiolua__rq_push_cb(lua_State *L);  /* [fn, arg] -> [] */
@@ -268,6 +267,14 @@ int aiolua__isawaitable_obj(lua_State *L, int idx);
 void aiolua__await_open(lua_State *L);
 
 /* error.c */
+#define AIOLUA_EXC_HANDLERS "aiolua.exc_handlers"  /* registry: loop ->
+                                                      exception handler */
+int aiolua__msgh(lua_State *L);  /* [err] -> [ctx] */
+int aiolua__callback_entry(lua_State *L);  /* [fn, args...] -> [] */
+void aiolua__report_failure(lua_State *L, int status, const char *message,
+                            const char *k1, int i1, const char *k2, int i2);
+int aiolua__call_exception_handler(lua_State *L);
+int aiolua__default_exception_handler(lua_State *L);
 void aiolua__error_open(lua_State *L);
 void aiolua__error_funcs(lua_State *L);
 int aiolua__task_entry(lua_State *L);

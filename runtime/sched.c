@@ -119,14 +119,6 @@ aiolua_cwaiter_t *aiolua__new_cwaiter(lua_State *L, size_t size, int nuv) {
   return w;
 }
 
-/* Message handler: the error with a traceback. */
-int aiolua__msgh(lua_State *L) {
-  const char *msg = lua_tostring(L, 1);
-  if (msg == NULL) msg = luaL_tolstring(L, 1, NULL);
-  aiolua_traceback_of(L, L, msg, 1);
-  return 1;
-}
-
 /* [] -> [a, b] : takes the oldest pair out of the cbq table. */
 static void cbq_take(lua_State *L, aiolua_runtime_t *rt) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, rt->cbq_ref);
@@ -167,16 +159,20 @@ static void run_cw1(lua_State *L, aiolua_future_t *f) {
   lua_settop(L, top);
 }
 
-/* Runs the oldest fn(arg) pair of the cbq table. */
+/* Runs the oldest fn(arg) pair of the cbq table (a done callback, arg its
+** future); an error goes to the exception handler, as CPython's loop does. */
 static void run_cb(lua_State *L, aiolua_runtime_t *rt) {
+  int top = lua_gettop(L);
+  cbq_take(L, rt);                       /* stack: fn, fut */
   lua_pushcfunction(L, aiolua__msgh);
-  cbq_take(L, rt);                    /* stack: msgh, fn, arg */
-  if (lua_pcall(L, 1, 0, -3) != LUA_OK) {
-    fprintf(stderr, "Exception in callback: %s\n", lua_tostring(L, -1));
-    fflush(stderr);
-    lua_pop(L, 1);
-  }
-  lua_pop(L, 1);
+  lua_pushcfunction(L, aiolua__callback_entry);
+  lua_pushvalue(L, top + 1);
+  lua_pushvalue(L, top + 2);       /* stack: fn, fut, msgh, entry, fn, fut */
+  int status = lua_pcall(L, 2, 0, top + 3);
+  if (status != LUA_OK)
+    aiolua__report_failure(L, status, "Exception in callback", "callback",
+                           top + 1, "future", top + 2);
+  lua_settop(L, top);
 }
 
 /* 1 if the earliest timer is due. */

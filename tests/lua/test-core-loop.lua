@@ -136,6 +136,63 @@ t.test("a callback that raises is reported; later callbacks still run", function
   t.same_as(t.events(), { "after", "timer after" })
 end)
 
+t.test("set_exception_handler: errors no one can catch go to it", function()
+  local loop = asyncio.get_running_loop()
+  local got = {}
+  local function handler(l, ctx) got[#got + 1] = ctx; t.eq(l, loop) end
+  t.eq(loop:get_exception_handler(), nil)
+  loop:set_exception_handler(handler)
+  t.eq(loop:get_exception_handler(), handler)
+  -- a handle's callback
+  local h = loop:call_soon(error, "in a handle")
+  -- a done callback
+  local fut = asyncio.Future()
+  local function cb() error({ code = 7 }) end
+  fut:add_done_callback(cb)
+  fut:set_result(1)
+  -- a task whose error no one retrieves
+  create_task(function() error("lost") end)
+  yield()
+  yield()
+  collectgarbage()
+  collectgarbage()
+  loop:set_exception_handler(nil)
+  t.eq(loop:get_exception_handler(), nil)
+  t.eq(#got, 3)
+  t.eq(got[1].message, "Exception in callback")
+  t.ok(got[1].exception:find("in a handle$"), got[1].exception)
+  t.ok(got[1].traceback:find("stack traceback:", 1, true), got[1].traceback)
+  t.eq(got[1].handle, h)
+  t.eq(got[2].message, "Exception in callback")
+  t.eq(got[2].exception.code, 7, "the error value itself")
+  t.eq(got[2].callback, cb)
+  t.eq(got[2].future, fut)
+  t.eq(got[3].message, "Task exception was never retrieved")
+  t.ok(got[3].exception:find("lost$"), got[3].exception)
+  t.ok(asyncio.isfuture(got[3].task), tostring(got[3].task))
+  t.ok(got[3].traceback:find("stack traceback:", 1, true))
+end)
+
+t.test("call_exception_handler; a failing handler; bad handlers", function()
+  local loop = asyncio.get_running_loop()
+  local seen
+  loop:set_exception_handler(function(_, ctx)
+    seen = ctx
+    if ctx.message == "fail" then error("handler broke (expected on stderr)") end
+  end)
+  loop:call_exception_handler({ message = "custom", exception = "e" })
+  t.eq(seen.message, "custom")
+  loop:call_exception_handler({ message = "fail" })  -- reported, not raised
+  t.eq(seen.message, "fail")
+  loop:call_soon(error, "x (expected on stderr)")    -- handler is called,
+  yield()                                            -- loop goes on
+  loop:set_exception_handler(setmetatable({}, { __call = function() end }))
+  loop:set_exception_handler(nil)
+  loop:default_exception_handler({ message = "default (expected on stderr)" })
+  t.raises("TypeError", loop.set_exception_handler, loop, 42)
+  t.raises("table expected", loop.call_exception_handler, loop, "no")
+end)
+
 t.test("callbacks can schedule callbacks and tasks", function()
   local loop = asyncio.get_running_loop()
   local f = asyncio.Future()
