@@ -56,11 +56,13 @@ http.REASONS = REASONS
 local REQUEST_OPTS = {
   headers = true, body = true, timeout = true, connect_timeout = true,
   follow_redirects = true, max_redirects = true, max_body = true,
-  verify = true, proxy = true, method = true,
+  verify = true, proxy = true, method = true, params = true, json = true,
+  data = true,
 }
 local CLIENT_OPTS = { max_connections = true, max_per_host = true }
 for k in pairs(REQUEST_OPTS) do CLIENT_OPTS[k] = true end
-CLIENT_OPTS.body, CLIENT_OPTS.method = nil, nil
+CLIENT_OPTS.body, CLIENT_OPTS.method, CLIENT_OPTS.params = nil, nil, nil
+CLIENT_OPTS.json, CLIENT_OPTS.data = nil, nil
 
 local function check_opts(opts, known, level)
   if opts == nil then return end
@@ -132,6 +134,98 @@ local function header_lines(defaults, extra)
   return lines
 end
 
+-- ---- query strings and bodies -------------------------------------------
+
+-- Percent-encodes all but RFC 3986's unreserved characters.
+local function quote(v)
+  return (string.gsub(v, "[^%w%-._~]", function(c)
+    return string.format("%%%02X", string.byte(c))
+  end))
+end
+
+-- "k=v&k2=v2" (application/x-www-form-urlencoded, spaces as %20) from a
+-- table of name -> value, keys sorted; a list value repeats its key.
+local function urlencode(t, what, level)
+  if type(t) ~= "table" then
+    error(what .. " must be a table, got " .. type(t), level + 1)
+  end
+  local keys = {}
+  for k in pairs(t) do
+    if type(k) ~= "string" and type(k) ~= "number" then
+      error(what .. ": a key must be a string, got " .. type(k), level + 1)
+    end
+    keys[#keys + 1] = tostring(k)
+  end
+  table.sort(keys)
+  local parts = {}
+  local function add(k, v)
+    local tv = type(v)
+    if tv == "boolean" then v = tostring(v)
+    elseif tv ~= "string" and tv ~= "number" then
+      error(what .. ": the value of " .. k .. " must be a string, got " .. tv,
+            level + 2)
+    end
+    parts[#parts + 1] = quote(k) .. "=" .. quote(tostring(v))
+  end
+  for _, k in ipairs(keys) do
+    local v = t[k]
+    if v == nil then v = t[tonumber(k)] end
+    if type(v) == "table" then
+      for _, x in ipairs(v) do add(k, x) end
+    else
+      add(k, v)
+    end
+  end
+  return table.concat(parts, "&")
+end
+http.urlencode = function(t) return urlencode(t, "urlencode", 2) end
+
+-- The JSON module, loaded on the first request that needs it.
+local json_mod
+local function json() json_mod = json_mod or require "asyncio.json"; return json_mod end
+
+-- url, headers, body of a request with params, json or data: the query
+-- appended to url; the body encoded, with its Content-Type unless given.
+local function encode_request(url, opts, headers, level)
+  if opts.params ~= nil then
+    local q = urlencode(opts.params, "params", level + 1)
+    if q ~= "" then
+      local base, frag = url:match("^([^#]*)(#.*)$")
+      base, frag = base or url, frag or ""
+      url = base .. (base:find("?", 1, true) and "&" or "?") .. q .. frag
+    end
+  end
+  local body, ctype = opts.body, nil
+  local given = (opts.body ~= nil and 1 or 0) + (opts.json ~= nil and 1 or 0)
+                + (opts.data ~= nil and 1 or 0)
+  if given > 1 then error("body, json and data exclude each other", level + 1) end
+  if opts.json ~= nil then
+    local ok, text = pcall(json().encode, opts.json)
+    if not ok then error(text, level + 1) end
+    body, ctype = text, "application/json"
+  elseif opts.data ~= nil then
+    if type(opts.data) == "string" then
+      body = opts.data
+    else
+      body, ctype = urlencode(opts.data, "data", level + 1),
+                    "application/x-www-form-urlencoded"
+    end
+  end
+  if ctype then
+    local has = false
+    for name in pairs(headers or {}) do
+      if lower(name) == "content-type" then has = true end
+    end
+    if not has then
+      local h = {}
+      for k, v in pairs(headers or {}) do h[k] = v end
+      h["Content-Type"] = ctype
+      headers = h
+    end
+  end
+  return url, headers, body
+end
+
 -- ---- Response ------------------------------------------------------------
 
 local Response = {}
@@ -162,6 +256,14 @@ Response.__index = lazy_index(Response)
 
 -- The body as a string (no decoding: Lua strings are bytes).
 function Response:text() return self.body end
+
+-- The body decoded as JSON (asyncio.json; JSONDecodeError if it is not).
+function Response:json()
+  local body = self:text()
+  local ok, v = pcall(json().decode, body)
+  if not ok then error(v, 2) end
+  return v
+end
 
 -- Raises HTTPStatusError (with status, url and response) for 4xx and 5xx;
 -- returns the response otherwise.
@@ -261,12 +363,15 @@ local function start(self, method, url, opts, stream)
   end
   check_opts(opts, REQUEST_OPTS, 3)
   local headers, body = nil, nil
-  if opts then
-    if opts.headers then headers = header_lines(self._headers, opts.headers) end
+  local extra = opts.headers
+  if opts.params ~= nil or opts.json ~= nil or opts.data ~= nil then
+    url, extra, body = encode_request(url, opts, extra, 3)
+  else
     body = opts.body
-    if body ~= nil and type(body) ~= "string" then
-      error("body must be a string, got " .. type(body), 3)
-    end
+  end
+  if extra then headers = header_lines(self._headers, extra) end
+  if body ~= nil and type(body) ~= "string" then
+    error("body must be a string, got " .. type(body), 3)
   end
   return cc:start(method, url, stream, headers, body,
                   pick(opts, self, "timeout"), pick(opts, self, "connect_timeout"),

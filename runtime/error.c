@@ -67,6 +67,7 @@ static const struct { const char *name, *base; } error_bases[] = {
   {"ConnectionRefusedError", "ConnectionError"},
   {"ConnectionResetError", "ConnectionError"},
   {"BrokenBarrierError", "RuntimeError"},
+  {"JSONDecodeError", "ValueError"},
 };
 
 /* The class of an OSError's errno code (e.code), as Python picks it. */

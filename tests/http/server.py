@@ -16,11 +16,12 @@ HTTP/1.1 with keep-alive (ThreadingHTTPServer, one thread a connection).
 Endpoints: /get, /status/N, /delay/S, /redirect/N, /absolute-redirect/N,
 /redirect-to?url=U&status=N, /loop, /bytes/N, /chunked/N?size=S&delay=D,
 /slow/N?size=S&delay=D, /drop/N, /headers, /response-headers?K=V&..., /echo
-(any method), /conn, /gzip, /__shutdown.  --nginx adds an HTTPS + HTTP/2
+(any method), /anything (the request as JSON), /conn, /gzip, /__shutdown.  --nginx adds an HTTPS + HTTP/2
 nginx (self-signed certificate, CA file in `cafile`) serving /conn (the
 connection number) and /file/1k.
 """
 import gzip
+import json
 import os
 import queue
 import select
@@ -175,6 +176,30 @@ class Handler(BaseHTTPRequestHandler):
         self.send(200, body, [("X-Method", self.command),
                               ("X-Content-Type", self.headers.get("Content-Type", "")),
                               ("X-Body-Length", str(len(body)))])
+
+    def ep_anything(self, arg, q, body, url):
+        """The request as JSON, made by Python's json module: method, args
+        (the query, a list per name), form (a urlencoded body), json (the
+        body parsed, canonical: keys sorted), data, content_type."""
+        ctype = self.headers.get("Content-Type", "")
+        args = {}
+        for k, v in parse_qsl(url.query, keep_blank_values=True):
+            args.setdefault(k, []).append(v)
+        form = {}
+        if ctype == "application/x-www-form-urlencoded":
+            for k, v in parse_qsl(body.decode(), keep_blank_values=True):
+                form.setdefault(k, []).append(v)
+        parsed = None
+        if ctype == "application/json":
+            parsed = json.loads(body)
+        doc = {"method": self.command, "args": args, "form": form,
+               "json": parsed, "data": body.decode("utf-8", "replace"),
+               "content_type": ctype,
+               "canonical": json.dumps(parsed, sort_keys=True,
+                                       separators=(",", ":"),
+                                       ensure_ascii=False)}
+        self.send(200, json.dumps(doc).encode(),
+                  [("Content-Type", "application/json")])
 
     def ep_conn(self, arg, q, body, url):
         self.send(200, "%d\n" % self.client_address[1])

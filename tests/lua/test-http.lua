@@ -325,6 +325,62 @@ end)
 
 -- ---- Client ----------------------------------------------------------------
 
+-- ---- params, json, data ---------------------------------------------------
+
+t.test("params: the query, encoded, appended; a list repeats its name", function()
+  local r = http.get(url("/anything?x=1#frag"), {
+    params = { q = "a b&c=d/é", n = 5, flag = true, list = { "1", "2" }, empty = "" },
+  }):await()
+  local doc = r:json()
+  t.eq(doc.method, "GET")
+  t.same_as(doc.args.q, { "a b&c=d/é" })
+  t.same_as(doc.args.n, { "5" })
+  t.same_as(doc.args.flag, { "true" })
+  t.same_as(doc.args.list, { "1", "2" })
+  t.same_as(doc.args.empty, { "" })
+  t.same_as(doc.args.x, { "1" }, "kept the query it had")
+  t.eq(http.urlencode({ b = "x y", a = { 1, 2 } }), "a=1&a=2&b=x%20y")
+  t.raises("params must be a table",
+           function() return http.get(url("/get"), { params = "q=1" }):await() end)
+  t.raises("must be a string, got function",
+           function() return http.get(url("/get"), { params = { f = print } }):await() end)
+end)
+
+t.test("json: the body encoded, Content-Type set; Response:json()", function()
+  local json = require "asyncio.json"
+  local value = { name = "é\"q", list = json.array({ 1, 2.5, false, json.null }),
+                  nested = { empty = json.array(), obj = {} }, big = math.maxinteger }
+  local r = http.post(url("/anything"), { json = value }):await()
+  local doc = r:json()
+  t.eq(doc.content_type, "application/json")
+  t.eq(doc.canonical, json.encode(value), "Python reads what we wrote")
+  t.eq(doc.json.name, "é\"q")
+  t.eq(doc.json.list[4], json.null)
+  t.eq(doc.json.big, math.maxinteger)
+  -- an explicit Content-Type is kept
+  doc = http.post(url("/anything"), { json = { a = 1 },
+    headers = { ["content-type"] = "application/vnd.x+json" } }):await():json()
+  t.eq(doc.content_type, "application/vnd.x+json")
+  t.raises("not JSON serializable",
+           function() return http.post(url("/anything"), { json = { f = print } }):await() end)
+  t.raises("exclude each other",
+           function() return http.post(url("/anything"), { json = 1, body = "x" }):await() end)
+  -- a body that is not JSON
+  local e = t.raises("JSONDecodeError", function() return http.get(url("/get")):await():json() end)
+  t.eq(e.message, "Expecting value: line 1 column 1 (char 0)")
+end)
+
+t.test("data: a table is a form; a string is the body", function()
+  local doc = http.post(url("/anything"), { data = { a = "1 2", b = { "x", "y" } } }):await():json()
+  t.eq(doc.content_type, "application/x-www-form-urlencoded")
+  t.same_as(doc.form.a, { "1 2" })
+  t.same_as(doc.form.b, { "x", "y" })
+  doc = http.put(url("/anything"), { data = "raw", headers = { ["Content-Type"] = "text/x" } }):await():json()
+  t.eq(doc.method, "PUT")
+  t.eq(doc.data, "raw")
+  t.eq(doc.content_type, "text/x")
+end)
+
 t.test("module functions reuse one connection (keep-alive)", function()
   local a = http.get(url("/conn")):await().body
   local b = http.get(url("/conn")):await().body

@@ -1,0 +1,116 @@
+-- test-json.lua -- asyncio.json against what Python's json module does:
+-- values both ways, Python's error messages and positions, the Lua cases
+-- JSON has no word for (null, empty arrays, holes, cycles), and bad input.
+local asyncio = require "asyncio"
+local json = require "asyncio.json"
+local t = require "t"
+
+local function decode_err(s)
+  local e = t.raises("JSONDecodeError", json.decode, s)
+  t.ok(asyncio.iserror(e, "ValueError"), "a JSONDecodeError is a ValueError")
+  return e.message, e
+end
+
+t.test("decode: scalars, nesting, the array mark, null", function()
+  t.eq(json.decode("1"), 1)
+  t.eq(math.type(json.decode("1")), "integer")
+  t.eq(math.type(json.decode("1.0")), "float")
+  t.eq(json.decode("-2.5e3"), -2500.0)
+  t.eq(json.decode(' "x" '), "x")
+  t.eq(json.decode("true"), true)
+  t.eq(json.decode("false"), false)
+  t.eq(json.decode("null"), json.null)
+  local v = json.decode('{"a": [1, {"b": null}, []], "c": {}}')
+  t.eq(v.a[1], 1)
+  t.eq(v.a[2].b, json.null)
+  t.ok(json.isarray(v.a) and json.isarray(v.a[3]))
+  t.eq(json.isarray(v.c), false)
+  t.eq(next(v.c), nil)
+  t.eq(#json.decode("[null, null, 3]"), 3, "nulls keep their places")
+end)
+
+t.test("decode: strings and their escapes, UTF-8 out", function()
+  t.eq(json.decode([["a\"b\\c\/d\b\f\n\r\t"]]), "a\"b\\c/d\b\f\n\r\t")
+  t.eq(json.decode([["\u00e9\u4e2d"]]), "é中")
+  t.eq(json.decode([["\ud83d\ude00"]]), "😀", "a surrogate pair")
+  t.eq(json.decode('"é raw"'), "é raw")
+  t.eq(json.decode('"\127"'), "\127", "DEL needs no escape")
+  t.eq(json.decode('{"k\\u0041": 1}').kA, 1, "escapes in keys")
+end)
+
+t.test("decode errors: Python's messages, positions from 0", function()
+  t.eq(decode_err(""), "Expecting value: line 1 column 1 (char 0)")
+  t.eq(decode_err("[1,]"), "Expecting value: line 1 column 4 (char 3)")
+  t.eq(decode_err('{"a":1,}'),
+       "Expecting property name enclosed in double quotes: line 1 column 8 (char 7)")
+  t.eq(decode_err("01"), "Extra data: line 1 column 2 (char 1)")
+  t.eq(decode_err('"abc'), "Unterminated string starting at: line 1 column 1 (char 0)")
+  t.eq(decode_err('"a\tb"'), "Invalid control character at: line 1 column 3 (char 2)")
+  t.eq(decode_err([["\x"]]), "Invalid \\escape: line 1 column 2 (char 1)")
+  t.eq(decode_err([["\u12"]]), "Invalid \\uXXXX escape: line 1 column 3 (char 2)")
+  t.eq(decode_err("[1 2]"), "Expecting ',' delimiter: line 1 column 4 (char 3)")
+  t.eq(decode_err('{"a" 1}'), "Expecting ':' delimiter: line 1 column 6 (char 5)")
+  t.eq(decode_err("tru"), "Expecting value: line 1 column 1 (char 0)")
+  t.eq(decode_err("NaN"), "Expecting value: line 1 column 1 (char 0)")
+  t.eq(decode_err("-"), "Expecting value: line 1 column 1 (char 0)")
+  t.eq(decode_err("1."), "Extra data: line 1 column 2 (char 1)")
+  local _, e = decode_err('{\n  "a": x}')
+  t.eq(e.pos, 9)
+  t.eq(e.lineno, 2)
+  t.eq(e.colno, 8)
+  t.ok(decode_err(string.rep("[", 5000)):find("^Nesting too deep"))
+  t.raises("TypeError", json.decode, 42)
+end)
+
+t.test("encode: scalars as Python writes them", function()
+  t.eq(json.encode(1), "1")
+  t.eq(json.encode(3.0), "3.0")
+  t.eq(json.encode(-0.0), "-0.0")
+  t.eq(json.encode(0.1), "0.1")
+  t.eq(json.encode(0.1 + 0.2), "0.30000000000000004")
+  t.eq(json.encode(1e16), "1e+16")
+  t.eq(json.encode(math.maxinteger), "9223372036854775807")
+  t.eq(json.encode(true), "true")
+  t.eq(json.encode(nil), "null")
+  t.eq(json.encode(json.null), "null")
+  t.eq(json.encode('q"b\\\n\0\31\127/é'), [["q\"b\\\n\u0000\u001f\u007f/é"]])
+  for _, v in ipairs { 0.1, 1 / 3, 1e300, 5e-324, 123456.789, -2.5e-8 } do
+    t.eq(json.decode(json.encode(v)), v, "round trip of " .. v)
+  end
+end)
+
+t.test("encode: tables are arrays or objects; keys sorted", function()
+  t.eq(json.encode({ 1, "two", { 3 } }), '[1,"two",[3]]')
+  t.eq(json.encode({ b = 1, a = { c = false } }), '{"a":{"c":false},"b":1}')
+  t.eq(json.encode({}), "{}", "an empty table is an object")
+  t.eq(json.encode(json.array()), "[]", "unless marked")
+  t.eq(json.encode(json.array({ 1 })), "[1]")
+  t.eq(json.encode({ [1] = "a", [3] = "c" }), '{"1":"a","3":"c"}', "holes: an object")
+  t.eq(json.encode({ "a", x = 1 }), '{"1":"a","x":1}', "mixed keys: an object")
+  t.eq(json.encode({ [2.5] = 1 }), '{"2.5":1}')
+  t.eq(json.encode(json.decode('{"a":[],"b":{}}')), '{"a":[],"b":{}}', "round trip")
+  t.eq(json.encode({ a = { 1, 2 }, b = "x" }, { indent = 2 }),
+       '{\n  "a": [\n    1,\n    2\n  ],\n  "b": "x"\n}')
+end)
+
+t.test("encode errors: what JSON cannot hold", function()
+  t.raises("Object of type function is not JSON serializable", json.encode, { f = print })
+  t.raises("TypeError", json.encode, coroutine.create(print))
+  t.raises("keys must be str", json.encode, { [true] = 1 })
+  local cyc = {}
+  cyc.self = cyc
+  t.raises("Circular reference detected", json.encode, cyc)
+  local shared = { 1 }
+  t.eq(json.encode({ shared, shared }), "[[1],[1]]", "shared is not circular")
+  t.raises("Out of range float values are not JSON compliant: nan", json.encode, 0 / 0)
+  t.raises("not JSON compliant: inf", json.encode, { math.huge })
+  t.raises("not UTF%-8", json.encode, "\255")
+  t.raises("indent must be", json.encode, {}, { indent = "x" })
+  local deep = {}
+  for _ = 1, 2000 do deep = { deep } end
+  t.raises("Nesting too deep", json.encode, deep)
+  t.raises("read%-only", function() json.null.x = 1 end)
+  t.raises("TypeError", json.array, 5)
+end)
+
+t.run()
