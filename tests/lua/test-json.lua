@@ -113,4 +113,38 @@ t.test("encode errors: what JSON cannot hold", function()
   t.raises("TypeError", json.array, 5)
 end)
 
+t.test("mangled documents: a value or a JSONDecodeError, never worse", function()
+  local doc = json.encode({ a = { 1, -2.5e-3, "x\\u00e9\n", true, false, json.null },
+                            ["k\"ey"] = { nested = { deep = json.array() } }, n = 12345678901 })
+  math.randomseed(8)
+  local pieces = { "[", "]", "{", "}", '"', "\\", "\\u", "\\ud83d", ",", ":", "-",
+                   "0", "1e", ".", "\0", "\255", "é", " ", "true", "nul" }
+  local values, errors = 0, 0
+  for _ = 1, 20000 do
+    local s, i = doc, math.random(#doc + 1)
+    local op = math.random(3)
+    if op == 1 then
+      s = s:sub(1, i - 1) .. pieces[math.random(#pieces)] .. s:sub(i)
+    elseif op == 2 then
+      s = s:sub(1, i - 1) .. s:sub(i + math.random(4))
+    else
+      s = s:sub(1, math.random(#s))
+    end
+    local ok, v = pcall(json.decode, s)
+    if ok then
+      values = values + 1
+      local ok2, text = pcall(json.encode, v)  -- what decodes encodes, but
+      if ok2 then                              -- for the bytes of a string
+        t.eq(json.encode(json.decode(text)), text, "stable")
+      else
+        t.ok(asyncio.iserror(text, "ValueError"), tostring(text))
+      end
+    else
+      errors = errors + 1
+      t.ok(asyncio.iserror(v, "JSONDecodeError"), tostring(v))
+    end
+  end
+  t.ok(values > 100 and errors > 100, values .. " values, " .. errors .. " errors")
+end)
+
 t.run()
