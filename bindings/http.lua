@@ -16,7 +16,9 @@ local http = {
   urljoin = C.urljoin,
   urlparse = C.urlparse,
   curl_version = C.curl_version,
-  -- error types, for t.raises / asyncio.iserror
+  -- error types, for t.raises / asyncio.iserror; ClientError is every one
+  -- but TimeoutError, as aiohttp's
+  ClientError = "ClientError",
   ConnectionError = "ConnectionError",
   HTTPStatusError = "HTTPStatusError",
   TooManyRedirects = "TooManyRedirects",

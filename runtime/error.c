@@ -52,11 +52,15 @@ int aiolua_error(lua_State *L, const char *type, const char *fmt, ...) {
 }
 
 /* Python's classes that error types stand for, with their bases (PEP
-** 3151 for OSError's): an error is of its own type and of each base, so
-** iserror(e, "OSError") holds for a TimeoutError, as `except OSError`
-** catches one in Python. */
+** 3151 for OSError's, aiohttp's ClientError for the HTTP client's): an
+** error is of its own type and of each base, so iserror(e, "OSError")
+** holds for a TimeoutError, as `except OSError` catches one in Python.  A
+** class may have more than one base (a row each). */
 static const struct { const char *name, *base; } error_bases[] = {
   {"TimeoutError", "OSError"}, {"ConnectionError", "OSError"},
+  {"ConnectionError", "ClientError"}, {"HTTPStatusError", "ClientError"},
+  {"TooManyRedirects", "ClientError"}, {"InvalidURL", "ClientError"},
+  {"ResponseTooLarge", "ClientError"},
   {"BlockingIOError", "OSError"}, {"ChildProcessError", "OSError"},
   {"FileExistsError", "OSError"}, {"FileNotFoundError", "OSError"},
   {"InterruptedError", "OSError"}, {"IsADirectoryError", "OSError"},
@@ -88,13 +92,11 @@ static const struct { const char *code, *name; } errno_classes[] = {
 
 /* 1 if class `name` is `type` or derives from it. */
 static int derives(const char *name, const char *type) {
-  while (name) {
-    if (strcmp(name, type) == 0) return 1;
-    const char *base = NULL;
-    for (size_t i = 0; i < COUNT(error_bases); i++)
-      if (strcmp(error_bases[i].name, name) == 0) base = error_bases[i].base;
-    name = base;
-  }
+  if (strcmp(name, type) == 0) return 1;
+  for (size_t i = 0; i < COUNT(error_bases); i++)
+    if (strcmp(error_bases[i].name, name) == 0 &&
+        derives(error_bases[i].base, type))
+      return 1;
   return 0;
 }
 

@@ -32,11 +32,6 @@ local logger = get_logger("areq")
 local HREF_RE = 'href="(.-)"'
 
 -- The errors of the HTTP client (aiohttp.ClientError and friends).
-local HTTP_ERRORS = {
-  HTTPStatusError = true, ConnectionError = true, TimeoutError = true,
-  TooManyRedirects = true, InvalidURL = true, ResponseTooLarge = true,
-}
-
 --- GET request wrapper to fetch page HTML.  opts go to session:request().
 local async function fetch_html(url, session, opts)
   local resp = await session:request("GET", url, opts)
@@ -59,8 +54,8 @@ local async function parse(url, session, opts)
   local ok, html = pcall(function() return await fetch_html(url, session, opts) end)
   if not ok then
     local e = html
-    if asyncio.iserror(e, "CancelledError") then error(e, 0) end
-    if asyncio.iserror(e) and HTTP_ERRORS[e.type] then
+    if not asyncio.iserror(e, "Exception") then error(e, 0) end  -- cancelled
+    if asyncio.iserror(e, http.ClientError) then
       logger.error("HTTP exception for %s [%s]: %s", url,
                    tostring(e.status or "None"), e.type .. ": " .. tostring(e.message))
     else

@@ -52,6 +52,14 @@ t.test("iserror follows Python's classes: bases, errno classes", function()
   t.ok(is(E("ConnectionError", "x"), "OSError"))
   t.eq(is(E("OSError", "x"), "ConnectionError"), false, "not the other way")
   t.ok(is(E("BrokenBarrierError", "x"), "RuntimeError"))
+  -- the HTTP client's errors are aiohttp's ClientErrors, but a timeout
+  for _, ty in ipairs { "ConnectionError", "HTTPStatusError", "TooManyRedirects",
+                        "InvalidURL", "ResponseTooLarge" } do
+    t.ok(is(E(ty, "x"), "ClientError"), ty)
+  end
+  t.eq(is(E("TimeoutError", "x"), "ClientError"), false)
+  t.eq(is(E("TooManyRedirects", "x"), "HTTPStatusError"), false)
+  t.ok(is(E("ConnectionError", "x"), "OSError"), "and still an OSError")
   -- an OSError is also of the class of its errno code
   local enoent = E("OSError", "x", { code = "ENOENT", errno = 2 })
   t.ok(is(enoent, "FileNotFoundError"))
