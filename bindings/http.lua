@@ -59,9 +59,10 @@ local REQUEST_OPTS = {
   headers = true, body = true, timeout = true, connect_timeout = true,
   follow_redirects = true, max_redirects = true, max_body = true,
   verify = true, proxy = true, method = true, params = true, json = true,
-  data = true,
+  data = true, auth = true,
 }
-local CLIENT_OPTS = { max_connections = true, max_per_host = true }
+local CLIENT_OPTS = { max_connections = true, max_per_host = true,
+                      base_url = true }
 for k in pairs(REQUEST_OPTS) do CLIENT_OPTS[k] = true end
 CLIENT_OPTS.body, CLIENT_OPTS.method, CLIENT_OPTS.params = nil, nil, nil
 CLIENT_OPTS.json, CLIENT_OPTS.data = nil, nil
@@ -181,6 +182,38 @@ local function urlencode(t, what, level)
   return table.concat(parts, "&")
 end
 http.urlencode = function(t) return urlencode(t, "urlencode", 2) end
+
+-- RFC 4648 base64.
+local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+local function base64(s)
+  local out = {}
+  for i = 1, #s, 3 do
+    local a, b, c = string.byte(s, i, i + 2)
+    local n = (a << 16) | ((b or 0) << 8) | (c or 0)
+    out[#out + 1] = string.format("%s%s%s%s",
+      B64:sub((n >> 18) + 1, (n >> 18) + 1), B64:sub(((n >> 12) & 63) + 1, ((n >> 12) & 63) + 1),
+      b and B64:sub(((n >> 6) & 63) + 1, ((n >> 6) & 63) + 1) or "=",
+      c and B64:sub((n & 63) + 1, (n & 63) + 1) or "=")
+  end
+  return table.concat(out)
+end
+http.base64 = base64
+
+-- The Authorization header of auth = {user, password} (HTTP Basic, as
+-- aiohttp's BasicAuth and httpx's auth=(user, password)).
+local function basic_auth(auth, level)
+  local user, password
+  if type(auth) == "table" then
+    user, password = auth[1] or auth.login or auth.user, auth[2] or auth.password
+  end
+  if type(user) ~= "string" or (password ~= nil and type(password) ~= "string") then
+    error("auth must be {user, password} (strings)", level + 1)
+  end
+  if user:find(":", 1, true) then
+    error("a user name cannot contain ':' (HTTP Basic)", level + 1)
+  end
+  return "Basic " .. base64(user .. ":" .. (password or ""))
+end
 
 -- The JSON module, loaded on the first request that needs it.
 local json_mod
@@ -358,6 +391,10 @@ local function start(self, method, url, opts, stream)
     error(Error("InvalidURL", "URL must be a string, got " .. type(url),
                 { url = url }), 3)
   end
+  local base = self.base_url
+  if base and not url:find("^%a[%w+.-]*:") then  -- relative to base_url
+    url = C.urljoin(base, url)
+  end
   if opts == nil then                   -- the common case, kept short
     return cc:start(method, url, stream, nil, nil, self.timeout,
                     self.connect_timeout, self.follow_redirects,
@@ -366,6 +403,15 @@ local function start(self, method, url, opts, stream)
   check_opts(opts, REQUEST_OPTS, 3)
   local headers, body = nil, nil
   local extra = opts.headers
+  if opts.auth ~= nil then
+    local h, given = {}, false
+    for k, v in pairs(extra or {}) do
+      h[k] = v
+      given = given or lower(k) == "authorization"  -- a given one wins
+    end
+    if not given then h.Authorization = basic_auth(opts.auth, 3) end
+    extra = h
+  end
   if opts.params ~= nil or opts.json ~= nil or opts.data ~= nil then
     url, extra, body = encode_request(url, opts, extra, 3)
   else
@@ -410,10 +456,11 @@ local Client = {}
 Client.__index = Client
 http.Client_mt = Client
 
--- http.Client([opts]): opts are request defaults (headers, timeout,
+-- http.Client([opts]): opts are request defaults (headers, auth, timeout,
 -- connect_timeout, follow_redirects, max_redirects, max_body, verify,
--- proxy) and the pool limits max_connections and max_per_host (requests
--- beyond them wait for a connection).
+-- proxy), base_url (relative request URLs are joined to it, as aiohttp's)
+-- and the pool limits max_connections and max_per_host (requests beyond
+-- them wait for a connection).
 function http.Client(opts)
   check_opts(opts, CLIENT_OPTS, 2)
   opts = opts or {}
@@ -427,12 +474,17 @@ function http.Client(opts)
     max_body = opts.max_body,
     verify = opts.verify,
     proxy = opts.proxy,
+    base_url = opts.base_url,
   }, Client)
+  if opts.base_url ~= nil and type(opts.base_url) ~= "string" then
+    error("base_url must be a string", 2)
+  end
+  if opts.auth ~= nil then self._headers.Authorization = basic_auth(opts.auth, 2) end
   if opts.headers then
     for k, v in pairs(opts.headers) do self._headers[k] = v end
-    if next(self._headers) then
-      self._c:set_headers(header_lines(nil, self._headers))
-    end
+  end
+  if next(self._headers) then
+    self._c:set_headers(header_lines(nil, self._headers))
   end
   return self
 end

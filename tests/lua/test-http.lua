@@ -382,6 +382,31 @@ t.test("data: a table is a form; a string is the body", function()
   t.eq(doc.content_type, "text/x")
 end)
 
+t.test("auth: HTTP Basic, per request and as a Client default", function()
+  local r = http.get(url("/headers"), { auth = { "user", "pässword" } }):await()
+  t.eq(echoed(r.body).authorization, "Basic " .. http.base64("user:pässword"))
+  t.eq(http.base64("user:pass"), "dXNlcjpwYXNz")
+  t.eq(http.base64(""), "")
+  t.eq(http.base64("a"), "YQ==")
+  t.eq(http.base64("ab"), "YWI=")
+  local c <close> = http.Client { auth = { login = "al", password = "x" } }
+  t.eq(echoed(c:get(url("/headers")):await().body).authorization, "Basic YWw6eA==")
+  r = c:get(url("/headers"), { headers = { authorization = "Bearer t" } }):await()
+  t.eq(echoed(r.body).authorization, "Bearer t", "a given header wins")
+  r = c:get(url("/headers"), { auth = { "bo", "y" } }):await()
+  t.eq(echoed(r.body).authorization, "Basic Ym86eQ==", "the request's auth wins")
+  t.raises("cannot contain ':'", http.Client, { auth = { "a:b", "c" } })
+  t.raises("auth must be", http.Client, { auth = "user:pass" })
+end)
+
+t.test("base_url: relative URLs are joined to it", function()
+  local c <close> = http.Client { base_url = url("/status/") }
+  t.eq(c:get("201"):await().status, 201)
+  t.eq(c:get("../get"):await().body, "ok\n")
+  t.eq(c:get(url("/status/202")):await().status, 202, "an absolute URL as it is")
+  t.raises("base_url must be a string", http.Client, { base_url = 5 })
+end)
+
 t.test("module functions reuse one connection (keep-alive)", function()
   local a = http.get(url("/conn")):await().body
   local b = http.get(url("/conn")):await().body
