@@ -68,7 +68,8 @@ struct client {
   aiolua_runtime_t *rt;
   http_multi_t *m;
   CURLU *u;                 /* scratch handle for checking URLs */
-  CURLSH *share;            /* TLS sessions shared by the client's handles */
+  CURLSH *share;            /* TLS sessions (and cookies) shared by the
+                               client's handles */
   struct curl_slist *defhdrs; /* default header lines, or NULL */
   char *lasturl;            /* the last URL check_url accepted, and its */
   size_t lasturl_len;       /* length and scheme, so repeating a URL is */
@@ -76,6 +77,8 @@ struct client {
   slot_t *active, *idle;
   int nactive, nidle;
   int closed, debug;
+  int cookies;              /* a cookie jar: Set-Cookie sticks, as in a
+                               session of aiohttp's or httpx's */
 };
 
 typedef struct { client_t *cl; } lclient_t;  /* Client userdata */
@@ -243,6 +246,7 @@ static void slot_constant_options(slot_t *s) {
   curl_easy_setopt(e, CURLOPT_USERAGENT, USER_AGENT);
   curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
   curl_easy_setopt(e, CURLOPT_PROXY, "");
+  if (s->cl->cookies) curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
   s->fresh = 1;
 }
 
@@ -255,6 +259,9 @@ static slot_t *slot_get(client_t *cl) {
     cl->idle = s->next;
     cl->nidle--;
     if (!s->fresh) {
+      /* curl 7.88 (Debian 12) loses the COOKIEFILE list in a reset
+         (curl#10694): free it first; the client's jar is in the share */
+      if (cl->cookies) curl_easy_setopt(s->x.easy, CURLOPT_COOKIEFILE, NULL);
       curl_easy_reset(s->x.easy);
       slot_constant_options(s);
     }
@@ -434,16 +441,21 @@ static int request_lost(lua_State *L, request_t *r) {
                       r->lost ? r->lost : "response closed");
 }
 
-/* client(max_connections, max_per_host) -> Client */
+/* client(max_connections, max_per_host, cookies) -> Client */
 static int l_client(lua_State *L) {
   lua_Integer maxconn = luaL_optinteger(L, 1, 0);
   lua_Integer maxhost = luaL_optinteger(L, 2, 0);
+  int cookies = lua_toboolean(L, 3);
   aiolua_runtime_t *rt = aiolua_runtime_from_lua(L);
   lclient_t *u = lua_newuserdatauv(L, sizeof *u, 0);
   CURLM *cm;
   u->cl = NULL;
   luaL_setmetatable(L, HTTP_CLIENT_MT);
   if ((u->cl = client_new(rt)) == NULL) return luaL_error(L, "out of memory");
+  if (cookies) {
+    u->cl->cookies = 1;
+    curl_share_setopt(u->cl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
+  }
   cm = http_multi_curlm(u->cl->m);
   if (maxconn > 0)
     curl_multi_setopt(cm, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)maxconn);
@@ -679,6 +691,100 @@ static int l_client_gc(lua_State *L) {
 }
 
 /* Client:stats() -> {active, idle, transfers, sockets, closed} */
+/* [] -> [list] : the cookies of curl's list at 1 (a light userdata):
+** Netscape lines of domain, tailmatch, path, secure, expires, name, value. */
+static int push_cookies(lua_State *L) {
+  const struct curl_slist *c = lua_touserdata(L, 1);
+  int n = 0;
+  lua_newtable(L);
+  for (; c; c = c->next) {
+    const char *f[7], *p = c->data;
+    size_t len[7];
+    int k = 0;
+    while (k < 7) {
+      const char *tab = k < 6 ? strchr(p, '\t') : NULL;
+      f[k] = p;
+      len[k] = tab ? (size_t)(tab - p) : strlen(p);
+      k++;
+      if (!tab) break;
+      p = tab + 1;
+    }
+    if (k < 7) continue;
+    int httponly = len[0] > 10 && memcmp(f[0], "#HttpOnly_", 10) == 0;
+    if (httponly) {
+      f[0] += 10;
+      len[0] -= 10;
+    }
+    int dot = len[0] > 0 && f[0][0] == '.';
+    lua_createtable(L, 0, 8);
+    lua_pushlstring(L, f[5], len[5]);
+    lua_setfield(L, -2, "name");
+    lua_pushlstring(L, f[6], len[6]);
+    lua_setfield(L, -2, "value");
+    lua_pushlstring(L, f[0] + dot, len[0] - (size_t)dot);
+    lua_setfield(L, -2, "domain");
+    lua_pushboolean(L, len[1] == 5 && memcmp(f[1], "FALSE", 5) == 0);
+    lua_setfield(L, -2, "host_only");
+    lua_pushlstring(L, f[2], len[2]);
+    lua_setfield(L, -2, "path");
+    lua_pushboolean(L, len[3] == 4 && memcmp(f[3], "TRUE", 4) == 0);
+    lua_setfield(L, -2, "secure");
+    lua_pushboolean(L, httponly);
+    lua_setfield(L, -2, "httponly");
+    lua_pushinteger(L, (lua_Integer)strtoll(f[4], NULL, 10));
+    lua_setfield(L, -2, "expires");
+    lua_rawseti(L, -2, ++n);
+  }
+  return 1;
+}
+
+/* An easy handle on the client's share, to reach its cookies: a pooled
+** slot's, or a new one (NULL when out of memory). */
+static slot_t *cookie_slot(client_t *cl) {
+  slot_t *s = slot_get(cl);
+  if (s) s->fresh = 0;                   /* reset before its next request */
+  return s;
+}
+
+/* client:cookies() -> list of {name, value, domain, path, secure,
+** httponly, host_only, expires (0: a session cookie)} */
+static int l_client_cookies(lua_State *L) {
+  client_t *cl = check_client(L, 1);
+  struct curl_slist *list = NULL;
+  if (!cl->cookies) {
+    lua_newtable(L);
+    return 1;
+  }
+  slot_t *s = cookie_slot(cl);
+  if (s == NULL) return luaL_error(L, "out of memory");
+  curl_easy_getinfo(s->x.easy, CURLINFO_COOKIELIST, &list);
+  slot_put(s);
+  lua_pushcfunction(L, push_cookies);    /* protected: list is freed */
+  lua_pushlightuserdata(L, list);        /* whatever happens */
+  int status = lua_pcall(L, 1, 1, 0);
+  curl_slist_free_all(list);
+  if (status != LUA_OK) return lua_error(L);
+  return 1;
+}
+
+/* client:set_cookie(line): a "Set-Cookie: ..." header line or a
+** Netscape cookie line (curl's CURLOPT_COOKIELIST); "ALL" clears the jar,
+** "FLUSH"/"RELOAD" are refused (no file here). */
+static int l_client_set_cookie(lua_State *L) {
+  client_t *cl = check_client(L, 1);
+  const char *line = luaL_checkstring(L, 2);
+  if (!cl->cookies) return luaL_error(L, "this client keeps no cookies");
+  if (strcmp(line, "FLUSH") == 0 || strcmp(line, "RELOAD") == 0 ||
+      strcmp(line, "SESS") == 0)
+    return luaL_argerror(L, 2, "a cookie line or \"ALL\" expected");
+  slot_t *s = cookie_slot(cl);
+  if (s == NULL) return luaL_error(L, "out of memory");
+  CURLcode rc = curl_easy_setopt(s->x.easy, CURLOPT_COOKIELIST, line);
+  slot_put(s);
+  if (rc != CURLE_OK) return luaL_error(L, "set_cookie: %s", curl_easy_strerror(rc));
+  return 0;
+}
+
 static int l_client_stats(lua_State *L) {
   lclient_t *u = luaL_checkudata(L, 1, HTTP_CLIENT_MT);
   int nx = 0, ns = 0;
@@ -1076,6 +1182,8 @@ static const luaL_Reg client_methods[] = {
   { "set_headers", l_client_set_headers },
   { "close", l_client_close },
   { "stats", l_client_stats },
+  { "cookies", l_client_cookies },
+  { "set_cookie", l_client_set_cookie },
   { NULL, NULL }
 };
 

@@ -62,7 +62,7 @@ local REQUEST_OPTS = {
   data = true, auth = true,
 }
 local CLIENT_OPTS = { max_connections = true, max_per_host = true,
-                      base_url = true }
+                      base_url = true, cookies = true }
 for k in pairs(REQUEST_OPTS) do CLIENT_OPTS[k] = true end
 CLIENT_OPTS.body, CLIENT_OPTS.method, CLIENT_OPTS.params = nil, nil, nil
 CLIENT_OPTS.json, CLIENT_OPTS.data = nil, nil
@@ -465,7 +465,8 @@ function http.Client(opts)
   check_opts(opts, CLIENT_OPTS, 2)
   opts = opts or {}
   local self = setmetatable({
-    _c = C.client(opts.max_connections, opts.max_per_host),
+    _c = C.client(opts.max_connections, opts.max_per_host,
+                  opts.cookies ~= false),
     _headers = {},
     timeout = opts.timeout,
     connect_timeout = opts.connect_timeout,
@@ -518,6 +519,19 @@ function Client:closed() return self._c == nil end
 
 -- Counts of the pool: active requests, idle easy handles, transfers in
 -- curl, sockets watched.
+-- client:cookies() -> list of the cookies it keeps ({name, value, domain,
+-- path, secure, httponly, host_only, expires}); client:set_cookie(line)
+-- adds one ("Set-Cookie: a=1; Domain=example.com") or clears them ("ALL").
+function Client:cookies()
+  if self._c == nil then error("http client is closed", 2) end
+  return self._c:cookies()
+end
+
+function Client:set_cookie(line)
+  if self._c == nil then error("http client is closed", 2) end
+  return self._c:set_cookie(line)
+end
+
 function Client:stats()
   if self._c == nil then return { closed = true } end
   return self._c:stats()
@@ -529,9 +543,13 @@ end
 
 -- ---- module-level functions on the default client -------------------------
 
+-- It keeps no cookies: unrelated module-level calls share it, as httpx's
+-- module functions share nothing.
 local default
 function http.default_client()
-  if default == nil or default._c == nil then default = http.Client() end
+  if default == nil or default._c == nil then
+    default = http.Client { cookies = false }
+  end
   return default
 end
 local default_client = http.default_client

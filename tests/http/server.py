@@ -16,7 +16,7 @@ HTTP/1.1 with keep-alive (ThreadingHTTPServer, one thread a connection).
 Endpoints: /get, /status/N, /delay/S, /redirect/N, /absolute-redirect/N,
 /redirect-to?url=U&status=N, /loop, /bytes/N, /chunked/N?size=S&delay=D,
 /slow/N?size=S&delay=D, /drop/N, /headers, /response-headers?K=V&..., /echo
-(any method), /anything (the request as JSON), /conn, /gzip, /__shutdown.  --nginx adds an HTTPS + HTTP/2
+(any method), /anything (the request as JSON), /cookies[/set|/delete], /conn, /gzip, /__shutdown.  --nginx adds an HTTPS + HTTP/2
 nginx (self-signed certificate, CA file in `cafile`) serving /conn (the
 connection number) and /file/1k.
 """
@@ -176,6 +176,18 @@ class Handler(BaseHTTPRequestHandler):
         self.send(200, body, [("X-Method", self.command),
                               ("X-Content-Type", self.headers.get("Content-Type", "")),
                               ("X-Body-Length", str(len(body)))])
+
+    def ep_cookies(self, arg, q, body, url):
+        """/cookies: the Cookie header as is; /cookies/set?k=v&...: sets
+        them (Path=/); /cookies/delete?k: expires k."""
+        if arg == "set":
+            return self.send(200, "set\n", [("Set-Cookie", "%s=%s; Path=/" % kv)
+                                           for kv in parse_qsl(url.query)])
+        if arg == "delete":
+            return self.send(200, "deleted\n",
+                             [("Set-Cookie", "%s=; Path=/; Max-Age=0" % k)
+                              for k in url.query.split("&") if k])
+        self.send(200, self.headers.get("Cookie", "") + "\n")
 
     def ep_anything(self, arg, q, body, url):
         """The request as JSON, made by Python's json module: method, args

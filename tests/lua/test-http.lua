@@ -407,6 +407,48 @@ t.test("base_url: relative URLs are joined to it", function()
   t.raises("base_url must be a string", http.Client, { base_url = 5 })
 end)
 
+-- The Cookie header /cookies saw, its pairs sorted (curl picks the order).
+local function sent_cookies(client)
+  local aw = client and client:get(url("/cookies")) or http.get(url("/cookies"))
+  local body = aw:await().body
+  local pairs_ = {}
+  for kv in body:gmatch("[^;%s]+") do pairs_[#pairs_ + 1] = kv end
+  table.sort(pairs_)
+  return table.concat(pairs_, " ")
+end
+
+t.test("cookies: a Client keeps them (a session), the module functions do not", function()
+  local c <close> = http.Client()
+  t.eq(c:get(url("/cookies/set?a=1&b=two")):await().status, 200)
+  t.eq(sent_cookies(c), "a=1 b=two")
+  local jar = c:cookies()
+  table.sort(jar, function(x, y) return x.name < y.name end)
+  t.eq(#jar, 2)
+  t.eq(jar[1].name, "a")
+  t.eq(jar[1].value, "1")
+  t.eq(jar[1].domain, "127.0.0.1")
+  t.eq(jar[1].path, "/")
+  t.eq(jar[1].secure, false)
+  t.eq(jar[1].expires, 0, "a session cookie")
+  c:get(url("/cookies/delete?a")):await()
+  t.eq(sent_cookies(c), "b=two", "expired by the server")
+  c:set_cookie("Set-Cookie: c=3; Domain=127.0.0.1; Path=/")
+  t.eq(sent_cookies(c), "b=two c=3")
+  c:set_cookie("ALL")
+  t.eq(sent_cookies(c), "", "cleared")
+  t.raises("cookie line", c.set_cookie, c, "FLUSH")
+  -- a Client without a jar, and the default client
+  local plain <close> = http.Client { cookies = false }
+  plain:get(url("/cookies/set?p=1")):await()
+  t.eq(sent_cookies(plain), "")
+  t.same_as(plain:cookies(), {})
+  t.raises("keeps no cookies", plain.set_cookie, plain, "ALL")
+  http.get(url("/cookies/set?m=1")):await()
+  t.eq(sent_cookies(), "")
+  c:close()
+  t.raises("closed", c.cookies, c)
+end)
+
 t.test("module functions reuse one connection (keep-alive)", function()
   local a = http.get(url("/conn")):await().body
   local b = http.get(url("/conn")):await().body
