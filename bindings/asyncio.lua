@@ -1,7 +1,8 @@
 -- asyncio.lua -- the `asyncio` module: the C core (aiolua.asyncio),
 -- ensure_future and gather.  The rest loads on first use (see the end):
 -- timeouts.lua (timeout, wait_for), combinators.lua (wait, as_completed,
--- shield), taskgroups.lua (TaskGroup), queues.lua and locks.lua.
+-- shield), taskgroups.lua (TaskGroup), queues.lua, locks.lua and
+-- streams.lua (open_connection, start_server).
 local core = require "aiolua.asyncio"
 local asyncio = {}
 for k, v in pairs(core) do asyncio[k] = v end
@@ -45,6 +46,9 @@ local lazy = {
   Event = "asyncio.locks", Lock = "asyncio.locks", Semaphore = "asyncio.locks",
   BoundedSemaphore = "asyncio.locks", Condition = "asyncio.locks",
   Barrier = "asyncio.locks", BrokenBarrierError = "asyncio.locks",
+  open_connection = "asyncio.streams", start_server = "asyncio.streams",
+  StreamReader = "asyncio.streams", StreamWriter = "asyncio.streams",
+  IncompleteReadError = "asyncio.streams", LimitOverrunError = "asyncio.streams",
 }
 setmetatable(asyncio, { __index = function(t, k)
   local m = lazy[k]

@@ -71,7 +71,7 @@ static const struct { const char *name, *base; } error_bases[] = {
   {"ConnectionRefusedError", "ConnectionError"},
   {"ConnectionResetError", "ConnectionError"},
   {"BrokenBarrierError", "RuntimeError"},
-  {"JSONDecodeError", "ValueError"},
+  {"JSONDecodeError", "ValueError"}, {"IncompleteReadError", "EOFError"},
 };
 
 /* The class of an OSError's errno code (e.code), as Python picks it. */

@@ -1,0 +1,803 @@
+/*
+** streams.c -- TCP on libuv for asyncio's streams (require
+** "aiolua.streams"; bindings/streams.lua makes StreamReader, StreamWriter,
+** open_connection and start_server of them).
+**   connect(host, port) -> future of a Conn     listen(host, port, backlog)
+**   Conn: buffered, find(sep), take(n), eof, error, wait_data, write,
+**         write_size, wait_drain(low), shutdown, close, closing,
+**         wait_closed, address(peer), set_limit(n)
+**   Server: accept() -> future of a Conn, address(), close()
+** Design note: a handle's memory is malloc'd, not the Lua userdata's: libuv
+** closes a handle asynchronously, after the userdata may be gone, so the
+** userdata holds a pointer and close_cb frees the record.  Callbacks only
+** touch Lua to settle futures, which is protected (aiolua_future_resolve);
+** none runs once the Lua object was collected (`gone`).  Received bytes
+** wait in a buffer; reading pauses while it holds `limit` bytes or more.
+*/
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+#define CONN_MT "aiolua.Conn"
+#define SERVER_MT "aiolua.Server"
+#define DEFAULT_LIMIT (64 * 1024)   /* asyncio's stream limit */
+
+typedef struct conn {
+  uv_tcp_t tcp;                /* first: (conn_t *)handle */
+  aiolua_runtime_t *rt;
+  char *buf;                   /* received bytes buf[off..len) */
+  size_t off, len, cap, limit;
+  int err;                     /* a libuv error of a read or write, or 0 */
+  unsigned eof : 1, reading : 1, closing : 1, closed : 1, gone : 1;
+  unsigned shut : 1;
+  aiolua_future_t *data_w;     /* waits for bytes, EOF or an error */
+  aiolua_future_t *drain_w;    /* waits for the write queue to shrink */
+  size_t drain_low;
+  aiolua_future_t *closed_w;   /* waits for the close to complete */
+} conn_t;
+
+typedef struct { conn_t *c; } lconn_t;
+
+typedef struct server {
+  uv_tcp_t tcp;
+  aiolua_runtime_t *rt;
+  int pending;                 /* connections libuv holds for accept() */
+  int err;
+  unsigned closing : 1, gone : 1;
+  aiolua_future_t *accept_w;
+} server_t;
+
+typedef struct { server_t *s; } lserver_t;
+
+static lua_State *rt_L(aiolua_runtime_t *rt) { return aiolua_runtime_lua(rt); }
+
+/* Pushes an OSError for uverr ("what: message"), with code and errno. */
+static void push_uverror(lua_State *L, const char *what, int uverr) {
+  aiolua_pusherror(L, "OSError", "%s: %s", what, uv_strerror(uverr));
+  lua_pushstring(L, uv_err_name(uverr));
+  lua_setfield(L, -2, "code");
+  lua_pushinteger(L, -uverr);
+  lua_setfield(L, -2, "errno");
+}
+
+/* Settles the future *slot (if any) with no value, clearing the slot. */
+static void wake(aiolua_runtime_t *rt, aiolua_future_t **slot) {
+  aiolua_future_t *f = *slot;
+  if (f == NULL) return;
+  *slot = NULL;
+  aiolua_future_on_cancel(f, NULL, NULL);
+  aiolua_future_resolve(f, rt_L(rt), 0);
+}
+
+/* A waiter's task was cancelled: forget the future (it goes away). */
+static void forget_data(aiolua_future_t *f, void *data) {
+  conn_t *c = data;
+  if (c->data_w == f) c->data_w = NULL;
+}
+static void forget_drain(aiolua_future_t *f, void *data) {
+  conn_t *c = data;
+  if (c->drain_w == f) c->drain_w = NULL;
+}
+static void forget_closed(aiolua_future_t *f, void *data) {
+  conn_t *c = data;
+  if (c->closed_w == f) c->closed_w = NULL;
+}
+static void forget_accept(aiolua_future_t *f, void *data) {
+  server_t *s = data;
+  if (s->accept_w == f) s->accept_w = NULL;
+}
+
+/* ---- connections: reading ------------------------------------------------ */
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *out) {
+  conn_t *c = (conn_t *)h;
+  (void)hint;
+  if (c->off > 0 && c->off == c->len) c->off = c->len = 0;
+  if (c->cap - c->len < 16 * 1024) {
+    if (c->off > 0) {                    /* compact first */
+      memmove(c->buf, c->buf + c->off, c->len - c->off);
+      c->len -= c->off;
+      c->off = 0;
+    }
+    if (c->cap - c->len < 16 * 1024) {
+      size_t cap = c->cap ? c->cap * 2 : 64 * 1024;
+      char *nb = realloc(c->buf, cap);
+      if (nb == NULL) {                  /* libuv reports UV_ENOBUFS */
+        *out = uv_buf_init(NULL, 0);
+        return;
+      }
+      c->buf = nb;
+      c->cap = cap;
+    }
+  }
+  *out = uv_buf_init(c->buf + c->len, (unsigned)(c->cap - c->len));
+}
+
+static void stop_reading(conn_t *c) {
+  if (!c->reading) return;
+  uv_read_stop((uv_stream_t *)&c->tcp);
+  c->reading = 0;
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
+  conn_t *c = (conn_t *)st;
+  (void)b;
+  if (n > 0) {
+    c->len += (size_t)n;
+    if (c->len - c->off >= c->limit) stop_reading(c);
+  } else if (n == UV_EOF) {
+    c->eof = 1;
+    stop_reading(c);
+  } else if (n < 0) {
+    c->err = (int)n;
+    stop_reading(c);
+  } else {
+    return;                              /* EAGAIN: nothing */
+  }
+  if (!c->gone) wake(c->rt, &c->data_w);
+}
+
+static int start_reading(lua_State *L, conn_t *c) {
+  if (c->reading || c->eof || c->err || c->closing) return 0;
+  int r = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+  if (r < 0) {
+    push_uverror(L, "read", r);
+    return lua_error(L);
+  }
+  c->reading = 1;
+  return 0;
+}
+
+/* ---- connections: the Lua object ----------------------------------------- */
+
+static conn_t *checkconn(lua_State *L) {
+  lconn_t *u = luaL_checkudata(L, 1, CONN_MT);
+  if (u->c == NULL) luaL_error(L, "the connection is gone");
+  return u->c;
+}
+
+static void on_closed(uv_handle_t *h) {
+  conn_t *c = (conn_t *)h;
+  c->closed = 1;
+  if (c->gone) {
+    free(c->buf);
+    free(c);
+    return;
+  }
+  wake(c->rt, &c->closed_w);
+}
+
+/* Closes c's handle (once); wakes a reader and a drainer, who see it. */
+static void conn_close(conn_t *c) {
+  if (c->closing) return;
+  c->closing = 1;
+  stop_reading(c);
+  uv_close((uv_handle_t *)&c->tcp, on_closed);
+  if (!c->gone) {
+    wake(c->rt, &c->data_w);
+    wake(c->rt, &c->drain_w);
+  }
+}
+
+/* [] -> [conn] : a Lua object for a new connection record (its handle not
+** yet initialised).  NULL if out of memory (raises). */
+static conn_t *conn_push(lua_State *L) {
+  lconn_t *u = lua_newuserdatauv(L, sizeof *u, 0);
+  u->c = NULL;
+  luaL_setmetatable(L, CONN_MT);
+  conn_t *c = calloc(1, sizeof *c);
+  if (c == NULL) luaL_error(L, "not enough memory");
+  c->rt = aiolua_runtime_from_lua(L);
+  c->limit = DEFAULT_LIMIT;
+  u->c = c;
+  return c;
+}
+
+static int l_conn_gc(lua_State *L) {
+  lconn_t *u = lua_touserdata(L, 1);
+  conn_t *c = u->c;
+  if (c == NULL) return 0;
+  u->c = NULL;
+  c->gone = 1;                           /* no Lua from callbacks now */
+  if (!c->tcp.loop) {                    /* never initialised */
+    free(c);
+  } else if (c->closed) {
+    free(c->buf);
+    free(c);
+  } else {                               /* on_closed frees it */
+    if (!uv_is_closing((uv_handle_t *)&c->tcp)) {
+      stop_reading(c);
+      uv_close((uv_handle_t *)&c->tcp, on_closed);
+    }
+  }
+  return 0;
+}
+
+static int l_buffered(lua_State *L) {
+  conn_t *c = checkconn(L);
+  lua_pushinteger(L, (lua_Integer)(c->len - c->off));
+  return 1;
+}
+
+/* conn:find(sep) -> the 1-based position of the end of the first sep in
+** the buffer, or nil */
+static int l_find(lua_State *L) {
+  conn_t *c = checkconn(L);
+  size_t n;
+  const char *sep = luaL_checklstring(L, 2, &n);
+  if (n == 0) return luaL_argerror(L, 2, "separator should be at least one-byte string");
+  if (c->buf == NULL) {                  /* nothing received yet */
+    lua_pushnil(L);
+    return 1;
+  }
+  const char *p = c->buf + c->off, *end = c->buf + c->len;
+  for (const char *q = p; (size_t)(end - q) >= n;) {
+    q = memchr(q, sep[0], (size_t)(end - q) - n + 1);
+    if (q == NULL) break;
+    if (memcmp(q, sep, n) == 0) {
+      lua_pushinteger(L, (lua_Integer)(q - p + n));
+      return 1;
+    }
+    q++;
+  }
+  lua_pushnil(L);
+  return 1;
+}
+
+/* conn:take(n) -> the first n buffered bytes (n <= buffered), removed;
+** reading resumes if the buffer is below its limit again. */
+static int l_take(lua_State *L) {
+  conn_t *c = checkconn(L);
+  lua_Integer n = luaL_checkinteger(L, 2);
+  size_t have = c->len - c->off;
+  if (n < 0 || (size_t)n > have) return luaL_argerror(L, 2, "out of range");
+  if (n == 0) {
+    lua_pushliteral(L, "");
+    return 1;
+  }
+  lua_pushlstring(L, c->buf + c->off, (size_t)n);
+  c->off += (size_t)n;
+  if (c->off == c->len) c->off = c->len = 0;
+  return 1;
+}
+
+static int l_eof(lua_State *L) {
+  conn_t *c = checkconn(L);
+  lua_pushboolean(L, c->eof);
+  return 1;
+}
+
+/* conn:error() -> nil, or the OSError of a failed read or write (closing
+** gives a "closed" error) */
+static int l_error(lua_State *L) {
+  conn_t *c = checkconn(L);
+  if (c->err) push_uverror(L, "connection", c->err);
+  else if (c->closing) aiolua_pusherror(L, "ConnectionResetError", "Connection lost: closed");
+  else lua_pushnil(L);
+  return 1;
+}
+
+/* conn:wait_data() -> a future settled when bytes arrive, or EOF, or an
+** error; one waiter at a time, as asyncio's StreamReader. */
+static int l_wait_data(lua_State *L) {
+  conn_t *c = checkconn(L);
+  if (c->data_w)
+    return aiolua_error(L, "RuntimeError", "read() called while another "
+                        "coroutine is already waiting for incoming data");
+  start_reading(L, c);
+  aiolua_future_t *f = aiolua_future_new(L);
+  if (c->eof || c->err || c->closing) {  /* nothing more will come */
+    aiolua_future_resolve(f, L, 0);
+    return 1;
+  }
+  c->data_w = f;
+  aiolua_future_on_cancel(f, forget_data, c);
+  return 1;
+}
+
+/* ---- connections: writing ------------------------------------------------ */
+
+typedef struct wreq {
+  uv_write_t req;
+  conn_t *c;
+  char data[];
+} wreq_t;
+
+static size_t queued(conn_t *c) {
+  return uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+}
+
+static void on_written(uv_write_t *req, int status) {
+  wreq_t *w = (wreq_t *)req;
+  conn_t *c = w->c;
+  free(w);
+  if (status < 0 && status != UV_ECANCELED && !c->err) c->err = status;
+  if (c->gone) return;
+  if (c->drain_w && (status < 0 || queued(c) <= c->drain_low))
+    wake(c->rt, &c->drain_w);
+}
+
+/* conn:write(s): sends what the socket takes now, queues the rest (a
+** copy).  Raises if the connection is closing or failed. */
+static int l_write(lua_State *L) {
+  conn_t *c = checkconn(L);
+  size_t n;
+  const char *s = luaL_checklstring(L, 2, &n);
+  if (c->closing || c->shut)
+    return aiolua_error(L, "RuntimeError", "the writer is closing");
+  if (c->err) {
+    push_uverror(L, "write", c->err);
+    return lua_error(L);
+  }
+  if (n == 0) return 0;
+  int done = 0;
+  if (queued(c) == 0) {                  /* nothing ahead: try at once */
+    uv_buf_t b = uv_buf_init((char *)s, (unsigned)n);
+    done = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+    if (done == UV_EAGAIN) done = 0;
+    if (done < 0) {
+      c->err = done;
+      push_uverror(L, "write", done);
+      return lua_error(L);
+    }
+  }
+  if ((size_t)done == n) return 0;
+  wreq_t *w = malloc(sizeof *w + (n - (size_t)done));
+  if (w == NULL) return luaL_error(L, "not enough memory");
+  w->c = c;
+  memcpy(w->data, s + done, n - (size_t)done);
+  uv_buf_t b = uv_buf_init(w->data, (unsigned)(n - (size_t)done));
+  int r = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written);
+  if (r < 0) {
+    free(w);
+    c->err = r;
+    push_uverror(L, "write", r);
+    return lua_error(L);
+  }
+  return 0;
+}
+
+static int l_write_size(lua_State *L) {
+  conn_t *c = checkconn(L);
+  lua_pushinteger(L, c->closing ? 0 : (lua_Integer)queued(c));
+  return 1;
+}
+
+/* conn:wait_drain(low) -> a future settled once at most low bytes wait to
+** be written (or the connection failed or closed). */
+static int l_wait_drain(lua_State *L) {
+  conn_t *c = checkconn(L);
+  lua_Integer low = luaL_checkinteger(L, 2);
+  if (c->drain_w)
+    return aiolua_error(L, "RuntimeError", "drain() called while another "
+                        "coroutine is already waiting for it");
+  aiolua_future_t *f = aiolua_future_new(L);
+  if (c->closing || c->err || queued(c) <= (size_t)(low < 0 ? 0 : low)) {
+    aiolua_future_resolve(f, L, 0);
+    return 1;
+  }
+  c->drain_w = f;
+  c->drain_low = (size_t)(low < 0 ? 0 : low);
+  aiolua_future_on_cancel(f, forget_drain, c);
+  return 1;
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status) {
+  free(req);
+  (void)status;
+}
+
+/* conn:shutdown(): no more writes; the peer reads EOF after the queue. */
+static int l_shutdown(lua_State *L) {
+  conn_t *c = checkconn(L);
+  if (c->shut || c->closing) return 0;
+  uv_shutdown_t *req = malloc(sizeof *req);
+  if (req == NULL) return luaL_error(L, "not enough memory");
+  int r = uv_shutdown(req, (uv_stream_t *)&c->tcp, on_shutdown);
+  if (r < 0) {
+    free(req);
+    push_uverror(L, "shutdown", r);
+    return lua_error(L);
+  }
+  c->shut = 1;
+  return 0;
+}
+
+static int l_close(lua_State *L) {
+  conn_close(checkconn(L));
+  return 0;
+}
+
+static int l_closing(lua_State *L) {
+  lua_pushboolean(L, checkconn(L)->closing);
+  return 1;
+}
+
+/* conn:wait_closed() -> a future settled once the handle is closed */
+static int l_wait_closed(lua_State *L) {
+  conn_t *c = checkconn(L);
+  if (c->closed_w) {                     /* a second waiter shares it */
+    aiolua_future_push(L, c->closed_w);
+    return 1;
+  }
+  aiolua_future_t *f = aiolua_future_new(L);
+  if (c->closed) {
+    aiolua_future_resolve(f, L, 0);
+    return 1;
+  }
+  c->closed_w = f;
+  aiolua_future_on_cancel(f, forget_closed, c);
+  return 1;
+}
+
+/* Pushes {host, port} of a socket address, or nil. */
+static void push_addr(lua_State *L, const struct sockaddr_storage *ss, int ok) {
+  char host[64];
+  int port = 0;
+  if (!ok) {
+    lua_pushnil(L);
+    return;
+  }
+  if (ss->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+    uv_ip6_name(a, host, sizeof host);
+    port = ntohs(a->sin6_port);
+  } else {
+    const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+    uv_ip4_name(a, host, sizeof host);
+    port = ntohs(a->sin_port);
+  }
+  lua_createtable(L, 2, 0);
+  lua_pushstring(L, host);
+  lua_rawseti(L, -2, 1);
+  lua_pushinteger(L, port);
+  lua_rawseti(L, -2, 2);
+}
+
+/* conn:address(peer) -> {host, port} of the peer (true) or this end */
+static int l_address(lua_State *L) {
+  conn_t *c = checkconn(L);
+  struct sockaddr_storage ss;
+  int len = sizeof ss, r;
+  if (c->closing) {
+    lua_pushnil(L);
+    return 1;
+  }
+  if (lua_toboolean(L, 2))
+    r = uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len);
+  else
+    r = uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&ss, &len);
+  push_addr(L, &ss, r == 0);
+  return 1;
+}
+
+static int l_set_limit(lua_State *L) {
+  conn_t *c = checkconn(L);
+  lua_Integer n = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, n > 0, 2, "limit must be positive");
+  c->limit = (size_t)n;
+  return 0;
+}
+
+/* ---- connecting ---------------------------------------------------------- */
+
+/* A connect in progress: the name lookup, then each address in turn. */
+typedef struct connecting {
+  uv_getaddrinfo_t gai;
+  uv_connect_t req;
+  aiolua_runtime_t *rt;
+  aiolua_future_t *fut;        /* NULL once cancelled */
+  conn_t *c;                   /* the connection being made */
+  int cref;                    /* registry ref of its Lua object */
+  struct addrinfo *ai, *next;
+  int lasterr;
+  char what[300];
+} connecting_t;
+
+
+/* The end of a connect: the future gets the Conn or the error (unless
+** it was cancelled); a socket that did not connect is closed. */
+static void connect_finish(connecting_t *k, int err) {
+  lua_State *L = rt_L(k->rt);
+  conn_t *c = k->c;
+  if (k->ai) uv_freeaddrinfo(k->ai);
+  if ((err || k->fut == NULL) && c->tcp.loop && !c->closing) conn_close(c);
+  if (k->fut) {
+    aiolua_future_on_cancel(k->fut, NULL, NULL);
+    if (err == 0) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, k->cref);
+      aiolua_future_resolve(k->fut, L, 1);
+    } else {
+      push_uverror(L, k->what, err);
+      aiolua_future_reject(k->fut, L);
+    }
+  }
+  luaL_unref(L, LUA_REGISTRYINDEX, k->cref);
+  free(k);
+}
+
+static int connect_start(connecting_t *k);
+
+/* The socket of a failed address is closed: the next address. */
+static void on_retry_closed(uv_handle_t *h) {
+  connecting_t *k = h->data;
+  memset(h, 0, sizeof(uv_tcp_t));
+  if (k->fut == NULL || k->next == NULL) {  /* cancelled, or none left */
+    connect_finish(k, k->fut ? k->lasterr : UV_ECANCELED);
+    return;
+  }
+  int r = connect_start(k);
+  if (r < 0) connect_finish(k, r);
+}
+
+static void on_connect(uv_connect_t *req, int status) {
+  connecting_t *k = (connecting_t *)((char *)req - offsetof(connecting_t, req));
+  if (status < 0 && status != UV_ECANCELED && k->next && k->fut) {
+    k->lasterr = status;
+    k->c->tcp.data = k;                  /* try the next address */
+    uv_close((uv_handle_t *)&k->c->tcp, on_retry_closed);
+    return;
+  }
+  connect_finish(k, status);
+}
+
+/* Starts connecting to k->next, skipping addresses it cannot use. */
+static int connect_start(connecting_t *k) {
+  int r = UV_EINVAL;
+  while (k->next) {
+    struct addrinfo *a = k->next;
+    k->next = a->ai_next;
+    r = uv_tcp_init(aiolua_runtime_loop(k->rt), &k->c->tcp);
+    if (r < 0) return r;
+    r = uv_tcp_connect(&k->req, &k->c->tcp, a->ai_addr, on_connect);
+    if (r == 0) return 0;
+    /* this address failed at once: close the handle, next one */
+    k->lasterr = r;
+    k->c->tcp.data = k;
+    uv_close((uv_handle_t *)&k->c->tcp, on_retry_closed);
+    return 0;
+  }
+  return r;
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai) {
+  connecting_t *k = (connecting_t *)req;
+  k->ai = ai;
+  if (status < 0) {
+    connect_finish(k, status);
+    return;
+  }
+  if (k->fut == NULL) {                  /* cancelled while resolving */
+    connect_finish(k, UV_ECANCELED);
+    return;
+  }
+  k->next = ai;
+  int r = connect_start(k);
+  if (r < 0) connect_finish(k, r);
+}
+
+static void cancel_connect(aiolua_future_t *f, void *data) {
+  connecting_t *k = data;
+  (void)f;
+  k->fut = NULL;
+  uv_cancel((uv_req_t *)&k->gai);        /* if still resolving */
+}
+
+/* connect(host, port) -> future of a Conn */
+static int l_connect(lua_State *L) {
+  const char *host = luaL_checkstring(L, 1);
+  lua_Integer port = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, port > 0 && port < 65536, 2, "port out of range");
+  aiolua_runtime_t *rt = aiolua_runtime_from_lua(L);
+  connecting_t *k = calloc(1, sizeof *k);
+  if (k == NULL) return luaL_error(L, "not enough memory");
+  k->rt = rt;
+  k->cref = LUA_NOREF;
+  snprintf(k->what, sizeof k->what, "connect to %s:%d", host, (int)port);
+  conn_t *c = conn_push(L);              /* may raise: k leaks then, tiny */
+  k->c = c;
+  k->cref = luaL_ref(L, LUA_REGISTRYINDEX);
+  char service[16];
+  snprintf(service, sizeof service, "%d", (int)port);
+  struct addrinfo hints;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  k->fut = aiolua_future_new(L);
+  aiolua_future_on_cancel(k->fut, cancel_connect, k);
+  int r = uv_getaddrinfo(aiolua_runtime_loop(rt), &k->gai, on_resolved, host,
+                         service, &hints);
+  if (r < 0) {
+    aiolua_future_on_cancel(k->fut, NULL, NULL);
+    aiolua_future_cancel(k->fut, NULL);
+    lua_pop(L, 1);
+    luaL_unref(L, LUA_REGISTRYINDEX, k->cref);
+    free(k);
+    push_uverror(L, "getaddrinfo", r);
+    return lua_error(L);
+  }
+  return 1;
+}
+
+/* ---- servers ------------------------------------------------------------- */
+
+static server_t *checkserver(lua_State *L) {
+  lserver_t *u = luaL_checkudata(L, 1, SERVER_MT);
+  if (u->s == NULL) luaL_error(L, "the server is gone");
+  return u->s;
+}
+
+static void on_connection(uv_stream_t *st, int status) {
+  server_t *s = (server_t *)st;
+  if (status < 0) {
+    s->err = status;
+  } else {
+    s->pending++;
+  }
+  if (!s->gone) wake(s->rt, &s->accept_w);
+}
+
+static void on_server_closed(uv_handle_t *h) {
+  free(h);
+}
+
+/* listen(host, port, backlog) -> Server (bound and listening) */
+static int l_listen(lua_State *L) {
+  const char *host = luaL_checkstring(L, 1);
+  lua_Integer port = luaL_checkinteger(L, 2);
+  lua_Integer backlog = luaL_optinteger(L, 3, 100);
+  luaL_argcheck(L, port >= 0 && port < 65536, 2, "port out of range");
+  struct sockaddr_storage ss;
+  int r = uv_ip4_addr(host, (int)port, (struct sockaddr_in *)&ss);
+  if (r < 0) r = uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)&ss);
+  if (r < 0) {                           /* a name: resolve it, at once */
+    uv_getaddrinfo_t req;
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    r = uv_getaddrinfo(aiolua_runtime_loop(aiolua_runtime_from_lua(L)), &req,
+                       NULL, host, NULL, &hints);
+    if (r < 0) {
+      lua_pushfstring(L, "listen on %s:%d", host, (int)port);
+      push_uverror(L, lua_tostring(L, -1), r);
+      return lua_error(L);
+    }
+    memcpy(&ss, req.addrinfo->ai_addr, req.addrinfo->ai_addrlen);
+    uv_freeaddrinfo(req.addrinfo);
+    if (ss.ss_family == AF_INET6) ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+    else ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+  }
+  lserver_t *u = lua_newuserdatauv(L, sizeof *u, 0);
+  u->s = NULL;
+  luaL_setmetatable(L, SERVER_MT);
+  server_t *s = calloc(1, sizeof *s);
+  if (s == NULL) return luaL_error(L, "not enough memory");
+  s->rt = aiolua_runtime_from_lua(L);
+  uv_tcp_init(aiolua_runtime_loop(s->rt), &s->tcp);
+  u->s = s;
+  r = uv_tcp_bind(&s->tcp, (struct sockaddr *)&ss, 0);
+  if (r == 0) r = uv_listen((uv_stream_t *)&s->tcp, (int)backlog, on_connection);
+  if (r < 0) {
+    s->closing = 1;
+    uv_close((uv_handle_t *)&s->tcp, on_server_closed);
+    u->s = NULL;
+    lua_pushfstring(L, "listen on %s:%d", host, (int)port);
+    push_uverror(L, lua_tostring(L, -1), r);
+    return lua_error(L);
+  }
+  return 1;
+}
+
+/* server:accept() -> future of a Conn (or of the OSError of the listen) */
+static int l_accept(lua_State *L) {
+  server_t *s = checkserver(L);
+  if (s->closing) return aiolua_error(L, "RuntimeError", "the server is closed");
+  if (s->accept_w)
+    return aiolua_error(L, "RuntimeError", "accept() called while another "
+                        "coroutine is already waiting for it");
+  aiolua_future_t *f = aiolua_future_new(L);   /* stack: ..., fut */
+  if (s->pending == 0 && s->err == 0) {
+    s->accept_w = f;
+    aiolua_future_on_cancel(f, forget_accept, s);
+    return 1;
+  }
+  if (s->pending == 0) {
+    push_uverror(L, "accept", s->err);
+    s->err = 0;
+    aiolua_future_reject(f, L);
+    return 1;
+  }
+  conn_t *c = conn_push(L);              /* stack: ..., fut, conn */
+  uv_tcp_init(aiolua_runtime_loop(s->rt), &c->tcp);
+  int r = uv_accept((uv_stream_t *)&s->tcp, (uv_stream_t *)&c->tcp);
+  s->pending--;
+  if (r < 0) {
+    lua_pop(L, 1);
+    push_uverror(L, "accept", r);
+    aiolua_future_reject(f, L);
+    return 1;
+  }
+  aiolua_future_resolve(f, L, 1);
+  return 1;
+}
+
+/* A waiting accept() settled: the caller calls accept() again, which
+** then finds the connection pending. */
+
+static int l_server_address(lua_State *L) {
+  server_t *s = checkserver(L);
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+  int r = s->closing ? -1 : uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&ss, &len);
+  push_addr(L, &ss, r == 0);
+  return 1;
+}
+
+static void server_close(server_t *s) {
+  if (s->closing) return;
+  s->closing = 1;
+  uv_close((uv_handle_t *)&s->tcp, on_server_closed);
+}
+
+static int l_server_close(lua_State *L) {
+  lserver_t *u = luaL_checkudata(L, 1, SERVER_MT);
+  server_t *s = u->s;
+  if (s == NULL || s->closing) return 0;
+  wake(s->rt, &s->accept_w);             /* sees it closed */
+  server_close(s);
+  u->s = NULL;                           /* on_server_closed frees it */
+  s->gone = 1;
+  return 0;
+}
+
+static int l_server_closed(lua_State *L) {
+  lserver_t *u = luaL_checkudata(L, 1, SERVER_MT);
+  lua_pushboolean(L, u->s == NULL || u->s->closing);
+  return 1;
+}
+
+static int l_server_gc(lua_State *L) {
+  lserver_t *u = lua_touserdata(L, 1);
+  server_t *s = u->s;
+  if (s == NULL) return 0;
+  u->s = NULL;
+  s->gone = 1;
+  server_close(s);
+  return 0;
+}
+
+/* ---- the module ---------------------------------------------------------- */
+
+static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
+                      lua_CFunction gc) {
+  luaL_newmetatable(L, name);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+}
+
+int luaopen_aiolua_streams(lua_State *L);
+int luaopen_aiolua_streams(lua_State *L) {
+  static const luaL_Reg conn_methods[] = {
+    {"buffered", l_buffered}, {"find", l_find}, {"take", l_take},
+    {"eof", l_eof}, {"error", l_error}, {"wait_data", l_wait_data},
+    {"write", l_write}, {"write_size", l_write_size},
+    {"wait_drain", l_wait_drain}, {"shutdown", l_shutdown},
+    {"close", l_close}, {"closing", l_closing},
+    {"wait_closed", l_wait_closed}, {"address", l_address},
+    {"set_limit", l_set_limit}, {NULL, NULL}};
+  static const luaL_Reg server_methods[] = {
+    {"accept", l_accept}, {"address", l_server_address},
+    {"close", l_server_close}, {"closed", l_server_closed}, {NULL, NULL}};
+  static const luaL_Reg funcs[] = {
+    {"connect", l_connect}, {"listen", l_listen}, {NULL, NULL}};
+  new_class(L, CONN_MT, conn_methods, l_conn_gc);
+  new_class(L, SERVER_MT, server_methods, l_server_gc);
+  luaL_newlib(L, funcs);
+  return 1;
+}

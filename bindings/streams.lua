@@ -1,0 +1,306 @@
+-- streams.lua -- asyncio's streams (require "asyncio.streams", and the
+-- names asyncio.open_connection, asyncio.start_server): TCP connections as
+-- a StreamReader and a StreamWriter, ported from CPython's
+-- asyncio/streams.py over the C connections of bindings/streams.c.
+local asyncio = require "asyncio"
+local C = require "aiolua.streams"
+local async, await, Error = asyncio.async, asyncio.await, asyncio.Error
+local type, tostring, setmetatable, concat = type, tostring, setmetatable, table.concat
+local mtype = math.type
+
+local M = {
+  IncompleteReadError = "IncompleteReadError",
+  LimitOverrunError = "LimitOverrunError",
+}
+
+local LIMIT = 64 * 1024         -- asyncio's default stream limit
+local HIGH, LOW = 64 * 1024, 16 * 1024  -- drain() waits above HIGH, to LOW
+
+-- Raises the connection's error, if it failed (or was closed).
+local function check(c)
+  local err = c:error()
+  if err then error(err, 3) end
+end
+
+local function check_n(n, name)
+  if mtype(n) ~= "integer" then
+    error(Error("TypeError", name .. " must be an integer, got " .. tostring(n)), 3)
+  end
+end
+
+-- ---- StreamReader ----------------------------------------------------------
+
+local StreamReader = {}
+StreamReader.__index = StreamReader
+StreamReader.__name = "StreamReader"
+M.StreamReader = StreamReader
+
+local function reader(c, limit)
+  return setmetatable({ _c = c, _limit = limit }, StreamReader)
+end
+
+-- Waits until more bytes are buffered than `have`, or the end: returns
+-- false at EOF.  A failed connection raises its error.
+local function fill(self)
+  local c = self._c
+  if c:eof() then return false end
+  if c:closing() and c:buffered() == 0 then check(c) end
+  await(c:wait_data())
+  if c:buffered() == 0 then
+    if c:eof() then return false end
+    check(c)
+  end
+  return true
+end
+
+-- reader:read([n]): up to n bytes (at least one unless at EOF: ""), or
+-- with n < 0 (the default) everything until EOF.
+StreamReader.read = async(function(self, n)
+  n = n or -1
+  check_n(n, "n")
+  local c = self._c
+  if n == 0 then return "" end
+  if n < 0 then
+    local parts = {}
+    while true do
+      local have = c:buffered()
+      if have > 0 then parts[#parts + 1] = c:take(have) end
+      if not fill(self) then
+        have = c:buffered()
+        if have > 0 then parts[#parts + 1] = c:take(have) end
+        return concat(parts)
+      end
+    end
+  end
+  while c:buffered() == 0 do
+    if not fill(self) then return "" end
+  end
+  local have = c:buffered()
+  return c:take(n < have and n or have)
+end, "StreamReader.read")
+
+-- reader:readexactly(n): n bytes, or IncompleteReadError (with partial
+-- and expected) at EOF before them.
+StreamReader.readexactly = async(function(self, n)
+  check_n(n, "n")
+  if n < 0 then error(Error("ValueError", "readexactly size can not be less than zero"), 2) end
+  local c = self._c
+  while c:buffered() < n do
+    if not fill(self) then
+      local partial = c:take(c:buffered())
+      error(Error("IncompleteReadError",
+                  ("%d bytes read on a total of %d expected bytes"):format(#partial, n),
+                  { partial = partial, expected = n }), 0)
+    end
+  end
+  return c:take(n)
+end, "StreamReader.readexactly")
+
+-- reader:readuntil([sep]): the bytes up to and with sep ("\n" by default);
+-- IncompleteReadError at EOF (partial: what was read), LimitOverrunError
+-- when the limit passes without sep (the bytes stay buffered).
+StreamReader.readuntil = async(function(self, sep)
+  sep = sep or "\n"
+  if type(sep) ~= "string" or sep == "" then
+    error(Error("ValueError", "Separator should be at least one-byte string"), 2)
+  end
+  local c = self._c
+  while true do
+    local at = c:find(sep)
+    if at then
+      if at > self._limit then
+        error(Error("LimitOverrunError", "Separator is found, but chunk is longer than limit",
+                    { consumed = at }), 0)
+      end
+      return c:take(at)
+    end
+    if c:buffered() > self._limit then
+      error(Error("LimitOverrunError", "Separator is not found, and chunk exceed the limit",
+                  { consumed = c:buffered() }), 0)
+    end
+    if not fill(self) then
+      local partial = c:take(c:buffered())
+      error(Error("IncompleteReadError",
+                  ("%d bytes read on a total of undefined expected bytes"):format(#partial),
+                  { partial = partial }), 0)
+    end
+  end
+end, "StreamReader.readuntil")
+
+-- reader:readline(): a line with its "\n"; at EOF the rest ("" when none);
+-- a line longer than the limit raises ValueError, as in CPython.
+StreamReader.readline = async(function(self)
+  local ok, line = pcall(await, self:readuntil("\n"))
+  if ok then return line end
+  if asyncio.iserror(line, "IncompleteReadError") then return line.partial end
+  if asyncio.iserror(line, "LimitOverrunError") then
+    local c = self._c
+    if c:find("\n") then c:take(c:find("\n")) else c:take(c:buffered()) end
+    error(Error("ValueError", line.message), 0)
+  end
+  error(line, 0)
+end, "StreamReader.readline")
+
+-- reader:at_eof(): the peer ended and everything was read.
+function StreamReader:at_eof()
+  return self._c:eof() and self._c:buffered() == 0
+end
+
+-- for line in reader:lines() do ... end (in a task): each step awaits a
+-- line; the loop ends at EOF (CPython's `async for line in reader`).
+function StreamReader:lines()
+  return function()
+    local line = await(self:readline())
+    if line == "" then return nil end
+    return line
+  end
+end
+
+function StreamReader:__tostring() return "<StreamReader>" end
+
+-- ---- StreamWriter ----------------------------------------------------------
+
+local StreamWriter = {}
+StreamWriter.__index = StreamWriter
+StreamWriter.__name = "StreamWriter"
+M.StreamWriter = StreamWriter
+
+local function writer(c) return setmetatable({ _c = c }, StreamWriter) end
+
+-- writer:write(data): queued at once (what the socket takes goes now).
+function StreamWriter:write(data)
+  if type(data) ~= "string" then
+    error(Error("TypeError", "data argument must be a string, not " .. type(data)), 2)
+  end
+  self._c:write(data)
+end
+
+function StreamWriter:writelines(list)
+  for _, data in ipairs(list) do self:write(data) end
+end
+
+-- writer:drain(): waits while too much is queued (flow control); raises
+-- the connection's error.
+StreamWriter.drain = async(function(self)
+  local c = self._c
+  check(c)
+  if c:write_size() > HIGH then await(c:wait_drain(LOW)) end
+  check(c)
+end, "StreamWriter.drain")
+
+-- writer:write_eof(): the peer reads EOF once the queue is sent.
+function StreamWriter:write_eof() self._c:shutdown() end
+function StreamWriter:can_write_eof() return true end
+
+function StreamWriter:close() self._c:close() end
+StreamWriter.__close = StreamWriter.close
+function StreamWriter:is_closing() return self._c:closing() end
+
+StreamWriter.wait_closed = async(function(self)
+  await(self._c:wait_closed())
+end, "StreamWriter.wait_closed")
+
+-- writer:get_extra_info(name [, default]): "peername" and "sockname" as
+-- {host, port}.
+function StreamWriter:get_extra_info(name, default)
+  local v
+  if name == "peername" then v = self._c:address(true)
+  elseif name == "sockname" then v = self._c:address(false) end
+  if v == nil then return default end
+  return v
+end
+
+function StreamWriter:__tostring() return "<StreamWriter>" end
+
+-- ---- connecting and serving ------------------------------------------------
+
+local function check_limit(opts)
+  local limit = opts and opts.limit or LIMIT
+  check_n(limit, "limit")
+  if limit <= 0 then error(Error("ValueError", "limit must be positive"), 3) end
+  return limit
+end
+
+-- open_connection(host, port [, {limit = n}]) -> reader, writer
+M.open_connection = async(function(host, port, opts)
+  local limit = check_limit(opts)
+  local c = await(C.connect(host, port))
+  c:set_limit(2 * limit)
+  return reader(c, limit), writer(c)
+end, "open_connection")
+
+local Server = {}
+Server.__index = Server
+Server.__name = "Server"
+M.Server = Server
+
+-- The accept loop of a server: each connection gets a reader and a
+-- writer and client_connected_cb(reader, writer); an async function's
+-- coroutine runs as a task of its own.
+local function serve(self, cb)
+  local srv <close> = setmetatable({}, { __close = function() self:close() end })
+  while not self._s:closed() do
+    -- accept() settles empty when a connection comes: the next call takes it
+    local ok, c = pcall(await, self._s:accept())
+    if self._s:closed() then
+      if ok and c then c:close() end
+      break
+    end
+    if not ok then error(c, 0) end
+    if c then
+      c:set_limit(2 * self._limit)
+      local r = cb(reader(c, self._limit), writer(c))
+      if asyncio.iscoroutine(r) then asyncio.create_task(r) end
+    end
+  end
+end
+
+-- start_server(client_connected_cb, host, port [, {limit =, backlog =}])
+-- -> a Server that already serves (port 0: any free port, see
+-- server:sockets()).
+M.start_server = async(function(cb, host, port, opts)
+  if type(cb) ~= "function" then
+    error(Error("TypeError", "client_connected_cb must be a function"), 2)
+  end
+  local limit = check_limit(opts)
+  local self = setmetatable({ _s = C.listen(host or "0.0.0.0", port or 0,
+                                            opts and opts.backlog),
+                              _limit = limit },
+                            Server)
+  self._task = asyncio.create_task(function() serve(self, cb) end)
+  return self
+end, "start_server")
+
+function Server:is_serving() return not self._s:closed() end
+
+-- server:sockets(): the {host, port} it listens on, in a list.
+function Server:sockets()
+  local a = self._s:address()
+  return a and { a } or {}
+end
+
+-- server:close(): stops listening (connections already made go on).
+function Server:close()
+  if not self._s:closed() then self._s:close() end
+end
+Server.__close = Server.close
+
+-- server:wait_closed(): awaits the end of the accept loop.
+Server.wait_closed = async(function(self)
+  self:close()
+  pcall(await, self._task)
+end, "Server.wait_closed")
+
+-- server:serve_forever(): waits until the server is closed; cancelling it
+-- closes the server.
+Server.serve_forever = async(function(self)
+  local guard <close> = setmetatable({}, { __close = function() self:close() end })
+  await(self._task)
+end, "Server.serve_forever")
+
+function Server:__tostring()
+  local a = self._s:address()
+  return a and ("<Server %s:%d>"):format(a[1], a[2]) or "<Server closed>"
+end
+
+return M

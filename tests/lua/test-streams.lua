@@ -1,0 +1,226 @@
+-- test-streams.lua -- asyncio.open_connection and asyncio.start_server
+-- over TCP on 127.0.0.1: CPython's echo example, every read method and
+-- its errors, flow control with drain, EOF, cancellation, closing, and
+-- connections that are dropped without being closed.
+local asyncio = require "asyncio"
+local t = require "t"
+
+local sleep, create_task = asyncio.sleep, asyncio.create_task
+
+-- A server whose handler is fn(reader, writer) (an async function); its
+-- port.
+local function serve(fn, opts)
+  local server = asyncio.start_server(asyncio.async(fn), "127.0.0.1", 0, opts):await()
+  return server, server:sockets()[1][2]
+end
+
+local function connect(port, opts)
+  return asyncio.open_connection("127.0.0.1", port, opts):await()
+end
+
+t.test("the echo example of CPython's docs", function()
+  local server, port = serve(function(reader, writer)
+    local data = reader:read(100):await()
+    t.log("server got " .. data)
+    writer:write(data)
+    writer:drain():await()
+    writer:close()
+    writer:wait_closed():await()
+  end)
+  t.ok(server:is_serving())
+  local reader, writer = connect(port)
+  writer:write("Hello World!")
+  writer:drain():await()
+  t.eq(reader:read(100):await(), "Hello World!")
+  t.eq(reader:read(100):await(), "", "then EOF")
+  t.ok(reader:at_eof())
+  writer:close()
+  writer:wait_closed():await()
+  t.ok(writer:is_closing())
+  server:close()
+  server:wait_closed():await()
+  t.eq(server:is_serving(), false)
+  t.same_as(t.events(), { "server got Hello World!" })
+end)
+
+t.test("readline, readuntil, readexactly, read(-1), at_eof, lines", function()
+  local server, port = serve(function(_, writer)
+    writer:write("one\ntwo\r\nthree|four|")
+    writer:write("exactly-12..rest")
+    writer:write_eof()
+    writer:drain():await()
+  end)
+  local reader, writer = connect(port)
+  t.eq(reader:readline():await(), "one\n")
+  t.eq(reader:readuntil("\r\n"):await(), "two\r\n")
+  t.eq(reader:readuntil("|"):await(), "three|")
+  t.eq(reader:readuntil("|"):await(), "four|")
+  t.eq(reader:readexactly(12):await(), "exactly-12..")
+  t.eq(reader:at_eof(), false)
+  t.eq(reader:read():await(), "rest", "read() reads to EOF")
+  t.eq(reader:readline():await(), "", "a line at EOF is empty")
+  t.ok(reader:at_eof())
+  writer:close()
+  server:close()
+  -- lines(): each step awaits a line
+  server, port = serve(function(_, w)
+    w:write("a\nb\nc")
+    w:close()
+  end)
+  reader, writer = connect(port)
+  local got = {}
+  for line in reader:lines() do got[#got + 1] = line end
+  t.same_as(got, { "a\n", "b\n", "c" })
+  writer:close()
+  server:close()
+end)
+
+t.test("IncompleteReadError, LimitOverrunError, a line over the limit", function()
+  local server, port = serve(function(_, writer)
+    writer:write("short")
+    writer:close()
+  end)
+  local reader, writer = connect(port)
+  local e = t.raises("IncompleteReadError", asyncio.await, reader:readexactly(10))
+  t.eq(e.partial, "short")
+  t.eq(e.expected, 10)
+  t.ok(asyncio.iserror(e, "EOFError"), "an EOFError, as in CPython")
+  writer:close()
+  server:close()
+  server, port = serve(function(_, w)
+    w:write(string.rep("x", 100) .. "\nnext\n")
+    w:close()
+  end)
+  reader, writer = connect(port, { limit = 50 })
+  e = t.raises("LimitOverrunError", asyncio.await, reader:readuntil("\n"))
+  t.ok(e.consumed > 50)
+  t.raises("ValueError", asyncio.await, reader:readline())
+  t.eq(reader:readline():await(), "next\n", "the long line was dropped")
+  writer:close()
+  server:close()
+  t.raises("Separator should be", function() return reader:readuntil(""):await() end)
+  t.raises("TypeError", function() return reader:read("x"):await() end)
+  t.raises("less than zero", function() return reader:readexactly(-1):await() end)
+end)
+
+t.test("4 MiB each way with drain: flow control, nothing lost", function()
+  local chunk = string.rep("0123456789abcdef", 4096)   -- 64 KiB
+  local server, port = serve(function(reader, writer)
+    local total = 0
+    while true do
+      local data = reader:read(65536):await()
+      if data == "" then break end
+      total = total + #data
+      writer:write(data)                                 -- echo it
+      writer:drain():await()
+    end
+    writer:write_eof()
+    writer:drain():await()
+    t.log(total)
+  end)
+  local reader, writer = connect(port)
+  local received = create_task(function() return #reader:read():await() end)
+  for _ = 1, 64 do
+    writer:write(chunk)
+    writer:drain():await()
+  end
+  writer:write_eof()
+  t.eq(received:await(), 64 * #chunk)
+  t.same_as(t.events(), { 64 * #chunk })
+  writer:close()
+  server:close()
+end)
+
+t.test("connect errors: refused (ConnectionRefusedError), a bad port", function()
+  local server, port = serve(function() end)
+  server:close()
+  server:wait_closed():await()
+  local e = t.raises("OSError", asyncio.await, asyncio.open_connection("127.0.0.1", port))
+  t.eq(e.code, "ECONNREFUSED")
+  t.ok(asyncio.iserror(e, "ConnectionRefusedError"), tostring(e))
+  t.raises("port out of range", function()
+    return asyncio.open_connection("127.0.0.1", 70000):await()
+  end)
+  -- localhost resolves
+  server, port = serve(function(_, w) w:write("hi"); w:close() end)
+  local r, w = asyncio.open_connection("localhost", port):await()
+  t.eq(r:read():await(), "hi")
+  w:close()
+  server:close()
+end)
+
+t.test("a port in use; serve_forever; a plain function as the handler", function()
+  local server, port = serve(function() end)
+  local e = t.raises("OSError", asyncio.await, asyncio.start_server(print, "127.0.0.1", port))
+  t.eq(e.code, "EADDRINUSE")
+  server:close()
+  -- a plain function is called as it is, for each connection
+  local plain = asyncio.start_server(function(_, w) w:write("plain"); w:close() end,
+                                     "127.0.0.1", 0):await()
+  local forever = create_task(function() plain:serve_forever():await() end)
+  local r, w = connect(plain:sockets()[1][2])
+  t.eq(r:read():await(), "plain")
+  w:close()
+  forever:cancel()
+  t.raises("CancelledError", asyncio.await, forever)
+  t.eq(plain:is_serving(), false, "cancelling serve_forever closed it")
+  t.raises("TypeError", function() return asyncio.start_server(42, "127.0.0.1", 0):await() end)
+end)
+
+t.test("two readers at once; a cancelled read; wait_for on a read", function()
+  local go = asyncio.Event()
+  local server, port = serve(function(_, writer)
+    go:wait():await()
+    writer:write("late\n")
+    writer:drain():await()
+    sleep(0.05):await()
+    writer:close()
+  end)
+  local reader, writer = connect(port)
+  local first = create_task(function() return reader:readline():await() end)
+  sleep(0):await()
+  t.raises("already waiting", asyncio.await, reader:read(1))
+  first:cancel()
+  t.raises("CancelledError", asyncio.await, first)
+  t.raises("TimeoutError", asyncio.await, asyncio.wait_for(reader:readline(), 0.01))
+  go:set()
+  t.eq(reader:readline():await(), "late\n", "the reader still works")
+  writer:close()
+  server:close()
+end)
+
+t.test("writing to a closed writer; extra info; <close>", function()
+  local server, port = serve(function(_, w) w:close() end)
+  do
+    local reader, writer <close> = connect(port)
+    local peer = writer:get_extra_info("peername")
+    t.eq(peer[1], "127.0.0.1")
+    t.eq(peer[2], port)
+    t.eq(writer:get_extra_info("sockname")[1], "127.0.0.1")
+    t.eq(writer:get_extra_info("nothing", "dflt"), "dflt")
+    t.eq(reader:read():await(), "")
+  end
+  local _, writer = connect(port)
+  writer:close()
+  t.raises("closing", writer.write, writer, "x")
+  t.raises("TypeError", writer.write, writer, 5)
+  t.eq(writer:get_extra_info("peername"), nil, "closed: no address")
+  server:close()
+end)
+
+t.test("connections dropped without closing are closed by the collector", function()
+  local server, port = serve(function(reader)
+    reader:read():await()                               -- until EOF
+    t.log("server saw EOF")
+  end)
+  do local _, _ = connect(port) end                     -- dropped at once
+  for _ = 1, 3 do collectgarbage() end
+  sleep(0.05):await()
+  t.same_as(t.events(), { "server saw EOF" })
+  server:close()
+  -- and a server dropped without closing stops listening
+  do serve(function() end) end
+  for _ = 1, 3 do collectgarbage() end
+end)
+
+t.run()
