@@ -1,8 +1,8 @@
 -- asyncio.lua -- the `asyncio` module: the C core (aiolua.asyncio),
 -- ensure_future and gather.  The rest loads on first use (see the end):
 -- timeouts.lua (timeout, wait_for), combinators.lua (wait, as_completed,
--- shield), taskgroups.lua (TaskGroup), queues.lua, locks.lua and
--- streams.lua (open_connection, start_server).
+-- shield), taskgroups.lua (TaskGroup), queues.lua, locks.lua,
+-- streams.lua (open_connection, start_server) and subprocess.lua.
 local core = require "aiolua.asyncio"
 local asyncio = {}
 for k, v in pairs(core) do asyncio[k] = v end
@@ -49,6 +49,8 @@ local lazy = {
   open_connection = "asyncio.streams", start_server = "asyncio.streams",
   StreamReader = "asyncio.streams", StreamWriter = "asyncio.streams",
   IncompleteReadError = "asyncio.streams", LimitOverrunError = "asyncio.streams",
+  create_subprocess_exec = "asyncio.subprocess",
+  create_subprocess_shell = "asyncio.subprocess", subprocess = "asyncio.subprocess",
 }
 setmetatable(asyncio, { __index = function(t, k)
   local m = lazy[k]

@@ -1,7 +1,8 @@
 /*
 ** streams.c -- TCP on libuv for asyncio's streams (require
 ** "aiolua.streams"; bindings/streams.lua makes StreamReader, StreamWriter,
-** open_connection and start_server of them).
+** open_connection and start_server of them).  A connection may also be a
+** pipe to a subprocess (subprocess.c makes those, streams.h).
 **   connect(host, port) -> future of a Conn     listen(host, port, backlog)
 **   Conn: buffered, find(sep), take(n), eof, error, wait_data, write,
 **         write_size, wait_drain(low), shutdown, close, closing,
@@ -17,13 +18,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "streams.h"
 
 #define CONN_MT "aiolua.Conn"
 #define SERVER_MT "aiolua.Server"
 #define DEFAULT_LIMIT (64 * 1024)   /* asyncio's stream limit */
 
-typedef struct conn {
-  uv_tcp_t tcp;                /* first: (conn_t *)handle */
+struct conn {
+  union {                      /* first: (conn_t *)handle */
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;            /* a subprocess's stdin, stdout or stderr */
+  } h;
   aiolua_runtime_t *rt;
   char *buf;                   /* received bytes buf[off..len) */
   size_t off, len, cap, limit;
@@ -34,7 +39,7 @@ typedef struct conn {
   aiolua_future_t *drain_w;    /* waits for the write queue to shrink */
   size_t drain_low;
   aiolua_future_t *closed_w;   /* waits for the close to complete */
-} conn_t;
+};
 
 typedef struct { conn_t *c; } lconn_t;
 
@@ -115,7 +120,7 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *out) {
 
 static void stop_reading(conn_t *c) {
   if (!c->reading) return;
-  uv_read_stop((uv_stream_t *)&c->tcp);
+  uv_read_stop((uv_stream_t *)&c->h.tcp);
   c->reading = 0;
 }
 
@@ -139,7 +144,7 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
 
 static int start_reading(lua_State *L, conn_t *c) {
   if (c->reading || c->eof || c->err || c->closing) return 0;
-  int r = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+  int r = uv_read_start((uv_stream_t *)&c->h.tcp, on_alloc, on_read);
   if (r < 0) {
     push_uverror(L, "read", r);
     return lua_error(L);
@@ -168,11 +173,11 @@ static void on_closed(uv_handle_t *h) {
 }
 
 /* Closes c's handle (once); wakes a reader and a drainer, who see it. */
-static void conn_close(conn_t *c) {
+void aiolua__conn_close(conn_t *c) {
   if (c->closing) return;
   c->closing = 1;
   stop_reading(c);
-  uv_close((uv_handle_t *)&c->tcp, on_closed);
+  uv_close((uv_handle_t *)&c->h.tcp, on_closed);
   if (!c->gone) {
     wake(c->rt, &c->data_w);
     wake(c->rt, &c->drain_w);
@@ -180,8 +185,8 @@ static void conn_close(conn_t *c) {
 }
 
 /* [] -> [conn] : a Lua object for a new connection record (its handle not
-** yet initialised).  NULL if out of memory (raises). */
-static conn_t *conn_push(lua_State *L) {
+** yet initialised); raises when out of memory. */
+conn_t *aiolua__conn_push(lua_State *L) {
   lconn_t *u = lua_newuserdatauv(L, sizeof *u, 0);
   u->c = NULL;
   luaL_setmetatable(L, CONN_MT);
@@ -199,15 +204,15 @@ static int l_conn_gc(lua_State *L) {
   if (c == NULL) return 0;
   u->c = NULL;
   c->gone = 1;                           /* no Lua from callbacks now */
-  if (!c->tcp.loop) {                    /* never initialised */
+  if (!c->h.tcp.loop) {                    /* never initialised */
     free(c);
   } else if (c->closed) {
     free(c->buf);
     free(c);
   } else {                               /* on_closed frees it */
-    if (!uv_is_closing((uv_handle_t *)&c->tcp)) {
+    if (!uv_is_closing((uv_handle_t *)&c->h.tcp)) {
       stop_reading(c);
-      uv_close((uv_handle_t *)&c->tcp, on_closed);
+      uv_close((uv_handle_t *)&c->h.tcp, on_closed);
     }
   }
   return 0;
@@ -304,7 +309,7 @@ typedef struct wreq {
 } wreq_t;
 
 static size_t queued(conn_t *c) {
-  return uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+  return uv_stream_get_write_queue_size((uv_stream_t *)&c->h.tcp);
 }
 
 static void on_written(uv_write_t *req, int status) {
@@ -333,7 +338,7 @@ static int l_write(lua_State *L) {
   int done = 0;
   if (queued(c) == 0) {                  /* nothing ahead: try at once */
     uv_buf_t b = uv_buf_init((char *)s, (unsigned)n);
-    done = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+    done = uv_try_write((uv_stream_t *)&c->h.tcp, &b, 1);
     if (done == UV_EAGAIN) done = 0;
     if (done < 0) {
       c->err = done;
@@ -347,7 +352,7 @@ static int l_write(lua_State *L) {
   w->c = c;
   memcpy(w->data, s + done, n - (size_t)done);
   uv_buf_t b = uv_buf_init(w->data, (unsigned)(n - (size_t)done));
-  int r = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written);
+  int r = uv_write(&w->req, (uv_stream_t *)&c->h.tcp, &b, 1, on_written);
   if (r < 0) {
     free(w);
     c->err = r;
@@ -393,7 +398,7 @@ static int l_shutdown(lua_State *L) {
   if (c->shut || c->closing) return 0;
   uv_shutdown_t *req = malloc(sizeof *req);
   if (req == NULL) return luaL_error(L, "not enough memory");
-  int r = uv_shutdown(req, (uv_stream_t *)&c->tcp, on_shutdown);
+  int r = uv_shutdown(req, (uv_stream_t *)&c->h.tcp, on_shutdown);
   if (r < 0) {
     free(req);
     push_uverror(L, "shutdown", r);
@@ -404,7 +409,7 @@ static int l_shutdown(lua_State *L) {
 }
 
 static int l_close(lua_State *L) {
-  conn_close(checkconn(L));
+  aiolua__conn_close(checkconn(L));
   return 0;
 }
 
@@ -459,14 +464,14 @@ static int l_address(lua_State *L) {
   conn_t *c = checkconn(L);
   struct sockaddr_storage ss;
   int len = sizeof ss, r;
-  if (c->closing) {
+  if (c->closing || c->h.tcp.type != UV_TCP) {
     lua_pushnil(L);
     return 1;
   }
   if (lua_toboolean(L, 2))
-    r = uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len);
+    r = uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len);
   else
-    r = uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&ss, &len);
+    r = uv_tcp_getsockname(&c->h.tcp, (struct sockaddr *)&ss, &len);
   push_addr(L, &ss, r == 0);
   return 1;
 }
@@ -501,7 +506,7 @@ static void connect_finish(connecting_t *k, int err) {
   lua_State *L = rt_L(k->rt);
   conn_t *c = k->c;
   if (k->ai) uv_freeaddrinfo(k->ai);
-  if ((err || k->fut == NULL) && c->tcp.loop && !c->closing) conn_close(c);
+  if ((err || k->fut == NULL) && c->h.tcp.loop && !c->closing) aiolua__conn_close(c);
   if (k->fut) {
     aiolua_future_on_cancel(k->fut, NULL, NULL);
     if (err == 0) {
@@ -534,8 +539,8 @@ static void on_connect(uv_connect_t *req, int status) {
   connecting_t *k = (connecting_t *)((char *)req - offsetof(connecting_t, req));
   if (status < 0 && status != UV_ECANCELED && k->next && k->fut) {
     k->lasterr = status;
-    k->c->tcp.data = k;                  /* try the next address */
-    uv_close((uv_handle_t *)&k->c->tcp, on_retry_closed);
+    k->c->h.tcp.data = k;                  /* try the next address */
+    uv_close((uv_handle_t *)&k->c->h.tcp, on_retry_closed);
     return;
   }
   connect_finish(k, status);
@@ -547,14 +552,14 @@ static int connect_start(connecting_t *k) {
   while (k->next) {
     struct addrinfo *a = k->next;
     k->next = a->ai_next;
-    r = uv_tcp_init(aiolua_runtime_loop(k->rt), &k->c->tcp);
+    r = uv_tcp_init(aiolua_runtime_loop(k->rt), &k->c->h.tcp);
     if (r < 0) return r;
-    r = uv_tcp_connect(&k->req, &k->c->tcp, a->ai_addr, on_connect);
+    r = uv_tcp_connect(&k->req, &k->c->h.tcp, a->ai_addr, on_connect);
     if (r == 0) return 0;
     /* this address failed at once: close the handle, next one */
     k->lasterr = r;
-    k->c->tcp.data = k;
-    uv_close((uv_handle_t *)&k->c->tcp, on_retry_closed);
+    k->c->h.tcp.data = k;
+    uv_close((uv_handle_t *)&k->c->h.tcp, on_retry_closed);
     return 0;
   }
   return r;
@@ -589,29 +594,31 @@ static int l_connect(lua_State *L) {
   lua_Integer port = luaL_checkinteger(L, 2);
   luaL_argcheck(L, port > 0 && port < 65536, 2, "port out of range");
   aiolua_runtime_t *rt = aiolua_runtime_from_lua(L);
+  conn_t *c = aiolua__conn_push(L);      /* what may raise comes first */
+  int cref = luaL_ref(L, LUA_REGISTRYINDEX);
+  aiolua_future_t *f = aiolua_future_new(L);
   connecting_t *k = calloc(1, sizeof *k);
-  if (k == NULL) return luaL_error(L, "not enough memory");
-  k->rt = rt;
-  k->cref = LUA_NOREF;
-  snprintf(k->what, sizeof k->what, "connect to %s:%d", host, (int)port);
-  conn_t *c = conn_push(L);              /* may raise: k leaks then, tiny */
-  k->c = c;
-  k->cref = luaL_ref(L, LUA_REGISTRYINDEX);
-  char service[16];
-  snprintf(service, sizeof service, "%d", (int)port);
-  struct addrinfo hints;
-  memset(&hints, 0, sizeof hints);
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  k->fut = aiolua_future_new(L);
-  aiolua_future_on_cancel(k->fut, cancel_connect, k);
-  int r = uv_getaddrinfo(aiolua_runtime_loop(rt), &k->gai, on_resolved, host,
-                         service, &hints);
+  int r = k ? 0 : UV_ENOMEM;
+  if (k) {
+    char service[16];
+    struct addrinfo hints;
+    k->rt = rt;
+    k->c = c;
+    k->cref = cref;
+    k->fut = f;
+    snprintf(k->what, sizeof k->what, "connect to %s:%d", host, (int)port);
+    snprintf(service, sizeof service, "%d", (int)port);
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    aiolua_future_on_cancel(f, cancel_connect, k);
+    r = uv_getaddrinfo(aiolua_runtime_loop(rt), &k->gai, on_resolved, host,
+                       service, &hints);
+  }
   if (r < 0) {
-    aiolua_future_on_cancel(k->fut, NULL, NULL);
-    aiolua_future_cancel(k->fut, NULL);
-    lua_pop(L, 1);
-    luaL_unref(L, LUA_REGISTRYINDEX, k->cref);
+    aiolua_future_on_cancel(f, NULL, NULL);
+    aiolua_future_cancel(f, NULL);
+    luaL_unref(L, LUA_REGISTRYINDEX, cref);
     free(k);
     push_uverror(L, "getaddrinfo", r);
     return lua_error(L);
@@ -709,9 +716,9 @@ static int l_accept(lua_State *L) {
     aiolua_future_reject(f, L);
     return 1;
   }
-  conn_t *c = conn_push(L);              /* stack: ..., fut, conn */
-  uv_tcp_init(aiolua_runtime_loop(s->rt), &c->tcp);
-  int r = uv_accept((uv_stream_t *)&s->tcp, (uv_stream_t *)&c->tcp);
+  conn_t *c = aiolua__conn_push(L);              /* stack: ..., fut, conn */
+  uv_tcp_init(aiolua_runtime_loop(s->rt), &c->h.tcp);
+  int r = uv_accept((uv_stream_t *)&s->tcp, (uv_stream_t *)&c->h.tcp);
   s->pending--;
   if (r < 0) {
     lua_pop(L, 1);

@@ -36,8 +36,9 @@ StreamReader.__name = "StreamReader"
 M.StreamReader = StreamReader
 
 local function reader(c, limit)
-  return setmetatable({ _c = c, _limit = limit }, StreamReader)
+  return setmetatable({ _c = c, _limit = limit or LIMIT }, StreamReader)
 end
+M._reader = reader                -- for asyncio.subprocess's pipes
 
 -- Waits until more bytes are buffered than `have`, or the end: returns
 -- false at EOF.  A failed connection raises its error.
@@ -166,6 +167,7 @@ StreamWriter.__name = "StreamWriter"
 M.StreamWriter = StreamWriter
 
 local function writer(c) return setmetatable({ _c = c }, StreamWriter) end
+M._writer = writer
 
 -- writer:write(data): queued at once (what the socket takes goes now).
 function StreamWriter:write(data)
@@ -196,8 +198,13 @@ function StreamWriter:close() self._c:close() end
 StreamWriter.__close = StreamWriter.close
 function StreamWriter:is_closing() return self._c:closing() end
 
+-- Each waiter has a future of its own: cancelling one leaves the others.
 StreamWriter.wait_closed = async(function(self)
-  await(self._c:wait_closed())
+  local closed = self._c:wait_closed()
+  if closed:done() then return end
+  local mine = asyncio.Future()
+  closed:add_done_callback(function() if not mine:done() then mine:set_result() end end)
+  await(mine)
 end, "StreamWriter.wait_closed")
 
 -- writer:get_extra_info(name [, default]): "peername" and "sockname" as
