@@ -166,7 +166,7 @@ static void handle_queue(handle_t *h) {
 }
 
 static void handle_fire(aiolua_runtime_t *rt, aiolua_timer_t *t) {
-  (void)rt;
+  aiolua__timer_stop(rt, t);
   handle_queue((handle_t *)t);
 }
 

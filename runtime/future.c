@@ -177,6 +177,26 @@ void aiolua__future_release(lua_State *L, aiolua_future_t *f) {
   }
 }
 
+/* Makes sure that scheduling the waiters of the future at idx will need
+** no memory: room in the callback queue for its callbacks, and the anchor
+** that holding a future for its lone C waiter takes.  Called before a
+** settle changes anything: raising here (out of memory) leaves the future
+** as it was. */
+static void reserve_waiters(lua_State *L, int idx, aiolua_future_t *f) {
+  if (!(f->flags & FUT_HASCB)) return;
+  if (f->flags & FUT_CWONLY) {
+    if (f->kind != KIND_TASK) aiolua__future_anchor(L, f, idx);
+    return;
+  }
+  int n = 1;
+  if (f->flags & FUT_CBLIST) {
+    lua_getiuservalue(L, idx, UV_CBS);
+    n = (int)lua_rawlen(L, -1);
+    lua_pop(L, 1);
+  }
+  aiolua__cbq_reserve(L, f->rt, n);
+}
+
 /* Moves the waiters of the future at idx to the ready queue. */
 static void schedule_waiters(lua_State *L, int idx, aiolua_future_t *f) {
   aiolua_runtime_t *rt = f->rt;
@@ -224,6 +244,7 @@ static void schedule_waiters(lua_State *L, int idx, aiolua_future_t *f) {
 ** (state FUT_DONE) or one error (FUT_FAILED). */
 static void settle(lua_State *L, int idx, aiolua_future_t *f, int state,
                    int n) {
+  reserve_waiters(L, idx, f);
   if (state != FUT_DONE || n == 1) {
     lua_setiuservalue(L, idx, UV_RESULT);
   } else if (n > 1) {
@@ -277,6 +298,7 @@ static int cancel(lua_State *L, int idx, aiolua_future_t *f, int msgidx) {
     lua_pop(L, 1);
     return r;
   }
+  reserve_waiters(L, idx, f);
   if (f->kind == KIND_SLEEP && (f->flags & FUT_ARMED))
     aiolua__timer_stop(f->rt, &((aiolua_sleep_t *)f)->timer);
   if (msgidx) lua_pushvalue(L, msgidx); else lua_pushnil(L);
@@ -339,6 +361,8 @@ static void sleep_fire(aiolua_runtime_t *rt, aiolua_timer_t *timer) {
                                          offsetof(aiolua_sleep_t, timer));
   lua_State *L = rt->L;
   push_anchored(L, &s->fut);
+  reserve_waiters(L, lua_gettop(L), &s->fut);  /* may raise: t stays due */
+  aiolua__timer_stop(rt, timer);
   s->fut.flags &= ~FUT_ARMED;
   s->fut.state = FUT_DONE;
   schedule_waiters(L, lua_gettop(L), &s->fut);

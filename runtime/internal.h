@@ -154,6 +154,7 @@ struct aiolua_runtime {
   size_t tmap_cap, tmap_len;
   uint64_t timer_seq;
   int in_sweep;
+  struct aiolua_timer *firing;  /* the timer whose fire() runs */
   uv_timer_t uvtimer;
   /* tasks */
   aiolua_task_t *current;
@@ -198,6 +199,7 @@ int aiolua__rq_reserve_more(aiolua_runtime_t *rt, int tasks, int handles);
 void aiolua__rq_push_task(aiolua_runtime_t *rt, aiolua_task_t *t);
 void aiolua__rq_push_c(aiolua_runtime_t *rt, aiolua_rqcall_t *call);
 void aiolua__rq_push_cb(lua_State *L);  /* [fn, arg] -> [] */
+void aiolua__cbq_reserve(lua_State *L, aiolua_runtime_t *rt, int pairs);
 void aiolua__rq_push_cw(lua_State *L);  /* [cwaiter, fut] -> [] */
 void aiolua__rq_push_cw1(aiolua_runtime_t *rt, aiolua_future_t *f);
 aiolua_cwaiter_t *aiolua__new_cwaiter(lua_State *L, size_t size, int nuv);

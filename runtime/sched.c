@@ -92,6 +92,21 @@ void aiolua__rq_push_cb(lua_State *L) {
   rq_push(rt)->kind = RQ_CB;
 }
 
+/* Room in the cbq table for `pairs` more pairs: its next slots get false
+** placeholders, so that queueing there allocates nothing.  Raises when out
+** of memory, before anything is queued. */
+void aiolua__cbq_reserve(lua_State *L, aiolua_runtime_t *rt, int pairs) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->cbq_ref);
+  for (lua_Integer i = rt->cbq_tail + 1; i <= rt->cbq_tail + 2 * pairs; i++) {
+    if (lua_rawgeti(L, -1, i) == LUA_TNIL) {
+      lua_pushboolean(L, 0);
+      lua_rawseti(L, -3, i);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
 /* [w, fut] -> [] : queues the C waiter w for fut; the pair waits in the
 ** cbq table as RQ_CB's do. */
 void aiolua__rq_push_cw(lua_State *L) {

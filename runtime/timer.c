@@ -11,7 +11,10 @@
 ** CPython's heap gives: by deadline, then first started first.
 ** Design note: fire() callbacks run from the uv timer callback; they only
 ** settle futures or queue work (never run Lua), so a stop during the
-** sweep is safe: the sweep re-reads the earliest list each time.
+** sweep is safe: the sweep re-reads the earliest list each time.  A fire()
+** stops its timer itself once it cannot fail: one that runs out of memory
+** first is started again to retry 1 ms later, and the sweep goes on with
+** the others.  So a timer is never lost half-fired, nor holds up the rest.
 */
 #include <math.h>
 #include <stdlib.h>
@@ -128,17 +131,18 @@ static void map_remove(aiolua_runtime_t *rt, aiolua_tlist_t *l) {
 /* Arms the uv timer for the earliest deadline, or stops it. */
 static void rearm(aiolua_runtime_t *rt);
 
-/* Fires the timers that are due.  Protected: a fire() may run out of
-** memory (scheduling waiters grows Lua tables), and a Lua error must not
-** unwind through libuv's frames. */
+/* Fires the timers that are due; each fire() stops its timer.
+** Protected: a fire() may run out of memory (making room for a future's
+** callbacks), and a Lua error must not unwind through libuv's frames. */
 static int fire_due(lua_State *L) {
   aiolua_runtime_t *rt = lua_touserdata(L, 1);
   uint64_t now = uv_now(rt->loop);
   while (rt->nheap > 0 && rt->heap[0]->head->when <= now) {
     aiolua_timer_t *t = rt->heap[0]->head;
-    aiolua__timer_stop(rt, t);
+    rt->firing = t;
     t->fire(rt, t);
   }
+  rt->firing = NULL;
   return 0;
 }
 
@@ -148,13 +152,25 @@ static void uvtimer_cb(uv_timer_t *h) {
   rt->in_sweep = 1;
   lua_pushcfunction(L, fire_due);
   lua_pushlightuserdata(L, rt);
-  if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
-    fprintf(stderr, "aiolua: error while firing timers: %s\n",
-            lua_tostring(L, -1));
-    lua_pop(L, 1);
+  int stuck = 0;
+  while (lua_pcall(L, 1, 0, 0) != LUA_OK) {  /* a fire() ran out of */
+    lua_pop(L, 1);                            /* memory: its timer again */
+    aiolua_timer_t *t = rt->firing;           /* in 1 ms, then the rest */
+    rt->firing = NULL;
+    if (t == NULL) {                          /* the call itself failed */
+      stuck = 1;
+      break;
+    }
+    if (t->list && aiolua__timer_start(rt, t, 1) < 0)
+      fprintf(stderr, "aiolua: out of memory: a timer is lost\n");
+    lua_pushcfunction(L, fire_due);
+    lua_pushlightuserdata(L, rt);
   }
   rt->in_sweep = 0;
-  rearm(rt);
+  if (stuck)                  /* later, and not in this pass of the loop */
+    uv_timer_start(&rt->uvtimer, uvtimer_cb, 1, 0);
+  else
+    rearm(rt);
 }
 
 static void rearm(aiolua_runtime_t *rt) {

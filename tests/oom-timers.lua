@@ -11,6 +11,19 @@ local function check(what, ok, ...)
   print(what, ok and "returned" or "raised")
 end
 
+-- a sleep whose 40 done callbacks are scheduled when its timer fires,
+-- while making room for them fails once: the timer tries again and every
+-- callback runs (they were lost: the timer was stopped, then failed)
+local ran = 0
+local ok = pcall(asyncio.run, function()
+  local loop = asyncio.get_running_loop()
+  local s = asyncio.sleep(0.03)
+  for _ = 1, 40 do s:add_done_callback(function() ran = ran + 1 end) end
+  loop:call_later(0.01, ml.fail_once, 0)  -- the next allocation: the room
+  asyncio.sleep(0.1):await()
+end)
+print("sleep, a transient failure:", ok, ran)
+
 -- a sleep whose 40 done callbacks are scheduled when its timer fires
 check("sleep", pcall(asyncio.run, function()
   local loop = asyncio.get_running_loop()
