@@ -56,8 +56,7 @@ typedef struct { server_t *s; } lserver_t;
 
 static lua_State *rt_L(aiolua_runtime_t *rt) { return aiolua_runtime_lua(rt); }
 
-/* Pushes an OSError for uverr ("what: message"), with code and errno. */
-static void push_uverror(lua_State *L, const char *what, int uverr) {
+void aiolua__push_uverror(lua_State *L, const char *what, int uverr) {
   aiolua_pusherror(L, "OSError", "%s: %s", what, uv_strerror(uverr));
   lua_pushstring(L, uv_err_name(uverr));
   lua_setfield(L, -2, "code");
@@ -65,31 +64,39 @@ static void push_uverror(lua_State *L, const char *what, int uverr) {
   lua_setfield(L, -2, "errno");
 }
 
-/* Settles the future *slot (if any) with no value, clearing the slot. */
-static void wake(aiolua_runtime_t *rt, aiolua_future_t **slot) {
+void aiolua__wake(lua_State *L, aiolua_future_t **slot) {
   aiolua_future_t *f = *slot;
   if (f == NULL) return;
   *slot = NULL;
   aiolua_future_on_cancel(f, NULL, NULL);
-  aiolua_future_resolve(f, rt_L(rt), 0);
+  aiolua_future_resolve(f, L, 0);
 }
 
-/* A waiter's task was cancelled: forget the future (it goes away). */
-static void forget_data(aiolua_future_t *f, void *data) {
-  conn_t *c = data;
-  if (c->data_w == f) c->data_w = NULL;
+static void wake(aiolua_runtime_t *rt, aiolua_future_t **slot) {
+  aiolua__wake(rt_L(rt), slot);
 }
-static void forget_drain(aiolua_future_t *f, void *data) {
-  conn_t *c = data;
-  if (c->drain_w == f) c->drain_w = NULL;
+
+/* The hook of a future kept in a slot (data): a waiter's task was
+** cancelled, so the future goes away; forget it. */
+static void forget(aiolua_future_t *f, void *data) {
+  aiolua_future_t **slot = data;
+  if (*slot == f) *slot = NULL;
 }
-static void forget_closed(aiolua_future_t *f, void *data) {
-  conn_t *c = data;
-  if (c->closed_w == f) c->closed_w = NULL;
+
+/* [] -> [future] : a new future for the one waiter of *slot. */
+static void push_waiter(lua_State *L, aiolua_future_t **slot) {
+  *slot = aiolua_future_new(L);
+  aiolua_future_on_cancel(*slot, forget, slot);
 }
-static void forget_accept(aiolua_future_t *f, void *data) {
-  server_t *s = data;
-  if (s->accept_w == f) s->accept_w = NULL;
+
+void aiolua__push_event(lua_State *L, aiolua_future_t **slot, int done) {
+  if (*slot) {
+    aiolua_future_push(L, *slot);
+  } else if (done) {
+    aiolua_future_resolve(aiolua_future_new(L), L, 0);
+  } else {
+    push_waiter(L, slot);
+  }
 }
 
 /* ---- connections: reading ------------------------------------------------ */
@@ -146,7 +153,7 @@ static int start_reading(lua_State *L, conn_t *c) {
   if (c->reading || c->eof || c->err || c->closing) return 0;
   int r = uv_read_start((uv_stream_t *)&c->h.tcp, on_alloc, on_read);
   if (r < 0) {
-    push_uverror(L, "read", r);
+    aiolua__push_uverror(L, "read", r);
     return lua_error(L);
   }
   c->reading = 1;
@@ -276,7 +283,7 @@ static int l_eof(lua_State *L) {
 ** gives a "closed" error) */
 static int l_error(lua_State *L) {
   conn_t *c = checkconn(L);
-  if (c->err) push_uverror(L, "connection", c->err);
+  if (c->err) aiolua__push_uverror(L, "connection", c->err);
   else if (c->closing) aiolua_pusherror(L, "ConnectionResetError", "Connection lost: closed");
   else lua_pushnil(L);
   return 1;
@@ -290,13 +297,7 @@ static int l_wait_data(lua_State *L) {
     return aiolua_error(L, "RuntimeError", "read() called while another "
                         "coroutine is already waiting for incoming data");
   start_reading(L, c);
-  aiolua_future_t *f = aiolua_future_new(L);
-  if (c->eof || c->err || c->closing) {  /* nothing more will come */
-    aiolua_future_resolve(f, L, 0);
-    return 1;
-  }
-  c->data_w = f;
-  aiolua_future_on_cancel(f, forget_data, c);
+  aiolua__push_event(L, &c->data_w, c->eof || c->err || c->closing);
   return 1;
 }
 
@@ -331,7 +332,7 @@ static int l_write(lua_State *L) {
   if (c->closing || c->shut)
     return aiolua_error(L, "RuntimeError", "the writer is closing");
   if (c->err) {
-    push_uverror(L, "write", c->err);
+    aiolua__push_uverror(L, "write", c->err);
     return lua_error(L);
   }
   if (n == 0) return 0;
@@ -342,7 +343,7 @@ static int l_write(lua_State *L) {
     if (done == UV_EAGAIN) done = 0;
     if (done < 0) {
       c->err = done;
-      push_uverror(L, "write", done);
+      aiolua__push_uverror(L, "write", done);
       return lua_error(L);
     }
   }
@@ -356,7 +357,7 @@ static int l_write(lua_State *L) {
   if (r < 0) {
     free(w);
     c->err = r;
-    push_uverror(L, "write", r);
+    aiolua__push_uverror(L, "write", r);
     return lua_error(L);
   }
   return 0;
@@ -376,14 +377,9 @@ static int l_wait_drain(lua_State *L) {
   if (c->drain_w)
     return aiolua_error(L, "RuntimeError", "drain() called while another "
                         "coroutine is already waiting for it");
-  aiolua_future_t *f = aiolua_future_new(L);
-  if (c->closing || c->err || queued(c) <= (size_t)(low < 0 ? 0 : low)) {
-    aiolua_future_resolve(f, L, 0);
-    return 1;
-  }
-  c->drain_w = f;
   c->drain_low = (size_t)(low < 0 ? 0 : low);
-  aiolua_future_on_cancel(f, forget_drain, c);
+  aiolua__push_event(L, &c->drain_w,
+                     c->closing || c->err || queued(c) <= c->drain_low);
   return 1;
 }
 
@@ -401,7 +397,7 @@ static int l_shutdown(lua_State *L) {
   int r = uv_shutdown(req, (uv_stream_t *)&c->h.tcp, on_shutdown);
   if (r < 0) {
     free(req);
-    push_uverror(L, "shutdown", r);
+    aiolua__push_uverror(L, "shutdown", r);
     return lua_error(L);
   }
   c->shut = 1;
@@ -421,17 +417,7 @@ static int l_closing(lua_State *L) {
 /* conn:wait_closed() -> a future settled once the handle is closed */
 static int l_wait_closed(lua_State *L) {
   conn_t *c = checkconn(L);
-  if (c->closed_w) {                     /* a second waiter shares it */
-    aiolua_future_push(L, c->closed_w);
-    return 1;
-  }
-  aiolua_future_t *f = aiolua_future_new(L);
-  if (c->closed) {
-    aiolua_future_resolve(f, L, 0);
-    return 1;
-  }
-  c->closed_w = f;
-  aiolua_future_on_cancel(f, forget_closed, c);
+  aiolua__push_event(L, &c->closed_w, c->closed);
   return 1;
 }
 
@@ -513,7 +499,7 @@ static void connect_finish(connecting_t *k, int err) {
       lua_rawgeti(L, LUA_REGISTRYINDEX, k->cref);
       aiolua_future_resolve(k->fut, L, 1);
     } else {
-      push_uverror(L, k->what, err);
+      aiolua__push_uverror(L, k->what, err);
       aiolua_future_reject(k->fut, L);
     }
   }
@@ -620,7 +606,7 @@ static int l_connect(lua_State *L) {
     aiolua_future_cancel(f, NULL);
     luaL_unref(L, LUA_REGISTRYINDEX, cref);
     free(k);
-    push_uverror(L, "getaddrinfo", r);
+    aiolua__push_uverror(L, "getaddrinfo", r);
     return lua_error(L);
   }
   return 1;
@@ -668,7 +654,7 @@ static int l_listen(lua_State *L) {
                        NULL, host, NULL, &hints);
     if (r < 0) {
       lua_pushfstring(L, "listen on %s:%d", host, (int)port);
-      push_uverror(L, lua_tostring(L, -1), r);
+      aiolua__push_uverror(L, lua_tostring(L, -1), r);
       return lua_error(L);
     }
     memcpy(&ss, req.addrinfo->ai_addr, req.addrinfo->ai_addrlen);
@@ -691,7 +677,7 @@ static int l_listen(lua_State *L) {
     uv_close((uv_handle_t *)&s->tcp, on_server_closed);
     u->s = NULL;
     lua_pushfstring(L, "listen on %s:%d", host, (int)port);
-    push_uverror(L, lua_tostring(L, -1), r);
+    aiolua__push_uverror(L, lua_tostring(L, -1), r);
     return lua_error(L);
   }
   return 1;
@@ -704,14 +690,13 @@ static int l_accept(lua_State *L) {
   if (s->accept_w)
     return aiolua_error(L, "RuntimeError", "accept() called while another "
                         "coroutine is already waiting for it");
-  aiolua_future_t *f = aiolua_future_new(L);   /* stack: ..., fut */
   if (s->pending == 0 && s->err == 0) {
-    s->accept_w = f;
-    aiolua_future_on_cancel(f, forget_accept, s);
+    push_waiter(L, &s->accept_w);
     return 1;
   }
+  aiolua_future_t *f = aiolua_future_new(L);   /* stack: ..., fut */
   if (s->pending == 0) {
-    push_uverror(L, "accept", s->err);
+    aiolua__push_uverror(L, "accept", s->err);
     s->err = 0;
     aiolua_future_reject(f, L);
     return 1;
@@ -722,7 +707,7 @@ static int l_accept(lua_State *L) {
   s->pending--;
   if (r < 0) {
     lua_pop(L, 1);
-    push_uverror(L, "accept", r);
+    aiolua__push_uverror(L, "accept", r);
     aiolua_future_reject(f, L);
     return 1;
   }

@@ -7,6 +7,7 @@
 
 #include <uv.h>
 #include <lua.h>
+#include "aiolua.h"
 
 typedef struct conn conn_t;
 
@@ -17,5 +18,19 @@ conn_t *aiolua__conn_push(lua_State *L);
 
 /* Closes the connection's handle (idempotent). */
 void aiolua__conn_close(conn_t *c);
+
+/* Pushes an OSError "what: message" for libuv error uverr, with its code
+** ("ECONNREFUSED") and errno. */
+void aiolua__push_uverror(lua_State *L, const char *what, int uverr);
+
+/* [] -> [future] : the future of a one-off event (a close, an exit)
+** recorded in *slot: the pending one, which every waiter shares; a settled
+** one if it has happened (done); else a new one, kept in *slot until it is
+** settled or cancelled.  The record holding *slot must outlive the
+** future's hook (the runtime cancels it, at the latest, as it closes). */
+void aiolua__push_event(lua_State *L, aiolua_future_t **slot, int done);
+
+/* Settles the future in *slot (if any) with no value, and clears *slot. */
+void aiolua__wake(lua_State *L, aiolua_future_t **slot);
 
 #endif

@@ -47,11 +47,6 @@ static void proc_close(proc_t *p) {
   uv_close((uv_handle_t *)&p->h, on_proc_closed);
 }
 
-static void forget_wait(aiolua_future_t *f, void *data) {
-  proc_t *p = data;
-  if (p->wait_w == f) p->wait_w = NULL;
-}
-
 static void on_exit_cb(uv_process_t *h, int64_t status, int signal) {
   proc_t *p = (proc_t *)h;
   p->exited = 1;
@@ -61,12 +56,7 @@ static void on_exit_cb(uv_process_t *h, int64_t status, int signal) {
     proc_close(p);
     return;
   }
-  if (p->wait_w) {
-    aiolua_future_t *f = p->wait_w;
-    p->wait_w = NULL;
-    aiolua_future_on_cancel(f, NULL, NULL);
-    aiolua_future_resolve(f, aiolua_runtime_lua(p->rt), 0);
-  }
+  aiolua__wake(aiolua_runtime_lua(p->rt), &p->wait_w);
   proc_close(p);
 }
 
@@ -74,15 +64,6 @@ static proc_t *checkproc(lua_State *L) {
   lproc_t *u = luaL_checkudata(L, 1, PROC_MT);
   if (u->p == NULL) luaL_error(L, "the process is gone");
   return u->p;
-}
-
-/* Pushes an OSError for uverr, with code and errno. */
-static void push_uverror(lua_State *L, const char *what, int uverr) {
-  aiolua_pusherror(L, "OSError", "%s: %s", what, uv_strerror(uverr));
-  lua_pushstring(L, uv_err_name(uverr));
-  lua_setfield(L, -2, "code");
-  lua_pushinteger(L, -uverr);
-  lua_setfield(L, -2, "errno");
 }
 
 /* The mode of stream `name` in opts at 3: 0 inherit, 1 pipe, 2 devnull,
@@ -198,7 +179,7 @@ static int l_spawn(lua_State *L) {
     p->gone = 1;
     if (p->h.loop) proc_close(p);        /* uv_spawn inits the handle */
     else free(p);
-    push_uverror(L, file, r);
+    aiolua__push_uverror(L, file, r);
     return lua_error(L);
   }
   for (int i = 0; i < 3; i++) {          /* stack: Proc, conns */
@@ -208,7 +189,7 @@ static int l_spawn(lua_State *L) {
     if (r < 0) {
       for (int j = i + 1; j < 3; j++)
         if (fds[j][0] >= 0) close(fds[j][0]);
-      push_uverror(L, "pipe", r);
+      aiolua__push_uverror(L, "pipe", r);
       return lua_error(L);
     }
   }
@@ -231,17 +212,7 @@ static int l_returncode(lua_State *L) {
 /* proc:wait() -> a future settled once the child has exited */
 static int l_wait(lua_State *L) {
   proc_t *p = checkproc(L);
-  if (p->wait_w) {
-    aiolua_future_push(L, p->wait_w);
-    return 1;
-  }
-  aiolua_future_t *f = aiolua_future_new(L);
-  if (p->exited) {
-    aiolua_future_resolve(f, L, 0);
-    return 1;
-  }
-  p->wait_w = f;
-  aiolua_future_on_cancel(f, forget_wait, p);
+  aiolua__push_event(L, &p->wait_w, p->exited);
   return 1;
 }
 
@@ -255,7 +226,7 @@ static int l_kill(lua_State *L) {
   }
   int r = uv_process_kill(&p->h, sig);
   if (r < 0) {
-    push_uverror(L, "kill", r);
+    aiolua__push_uverror(L, "kill", r);
     return lua_error(L);
   }
   return 0;
