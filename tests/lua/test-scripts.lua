@@ -25,6 +25,12 @@ local function check(script, want_lines, seconds, opts)
   return r
 end
 
+t.test("echo_server: CPython's TCP echo client and server", function()
+  check("echo_server.lua", { "Serving on 127.0.0.1", 'Send: "Hello World!"',
+    'Received "Hello World!" from 127.0.0.1', 'Send: "Hello World!"',
+    "Close the connection", 'Received: "Hello World!"', "Close the connection" }, 0)
+end)
+
 t.test("coroutine_66: a coroutine's result through asyncio.run", function()
   check("coroutine_66.lua", { "My coroutine", "66" }, 0)
 end)
