@@ -51,12 +51,14 @@ test-sanitize: deps
 demo: build
 	./$(BUILD)/aiolua scripts/crawler.lua --mode both --depth 3
 
-# The translator's libFuzzer target, for a bounded time (FUZZ_SECONDS).
+# The libFuzzer targets, for a bounded time: the translator FUZZ_SECONDS,
+# asyncio.json's codec FUZZ_JSON_SECONDS (30, cmake/translate.cmake).
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DAIOLUA_FUZZ=ON \
 	  -DFUZZ_SECONDS=$(FUZZ_SECONDS)
 	cmake --build build-fuzz --target fuzz-translate-run
+	cmake --build build-fuzz --target fuzz-json-run
 
 bench: build
 	bench/run

@@ -15,7 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include <lauxlib.h>
+#include "aiolua.h"
 
 #define MAX_DEPTH 1000
 #define NULL_UV lua_upvalueindex(1)

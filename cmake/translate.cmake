@@ -56,3 +56,38 @@ if(AIOLUA_FUZZ)
     set_tests_properties(fuzz/translate-smoke PROPERTIES TIMEOUT 120)
   endif()
 endif()
+
+# asyncio.json's C codec (bindings/json.c), the same way:
+#   fuzz-json-replay       the fuzz target's checks over tests/json, as the
+#                          ctest fuzz/json
+#   fuzz-json              libFuzzer target (AIOLUA_FUZZ=ON, clang);
+#                          `--target fuzz-json-run` fuzzes for FUZZ_JSON_SECONDS
+set(JSON_SRC ${CMAKE_SOURCE_DIR}/bindings/json.c)
+set(JSON_SEEDS ${CMAKE_SOURCE_DIR}/tests/json)
+add_executable(fuzz-json-replay ${CMAKE_SOURCE_DIR}/tests/fuzz/replay.c
+               ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz-json.c ${JSON_SRC})
+target_include_directories(fuzz-json-replay PRIVATE ${CMAKE_SOURCE_DIR}/runtime)
+target_link_libraries(fuzz-json-replay PRIVATE PkgConfig::LUA PkgConfig::UV m)
+add_test(NAME fuzz/json COMMAND fuzz-json-replay ${JSON_SEEDS})
+set_tests_properties(fuzz/json PROPERTIES TIMEOUT 60)
+
+if(AIOLUA_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
+  add_executable(fuzz-json ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz-json.c ${JSON_SRC})
+  target_include_directories(fuzz-json PRIVATE ${CMAKE_SOURCE_DIR}/runtime)
+  target_link_libraries(fuzz-json PRIVATE PkgConfig::LUA PkgConfig::UV m)
+  target_compile_options(fuzz-json PRIVATE
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
+  target_link_options(fuzz-json PRIVATE -fsanitize=fuzzer,address,undefined)
+  set(FUZZ_JSON_SECONDS 30 CACHE STRING "Seconds of fuzz-json-run")
+  set(FUZZ_JSON_CORPUS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus-json)
+  add_custom_target(fuzz-json-run
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${FUZZ_JSON_CORPUS}
+    COMMAND fuzz-json -max_total_time=${FUZZ_JSON_SECONDS} -timeout=10
+            -rss_limit_mb=2048 -max_len=65536
+            -artifact_prefix=${CMAKE_BINARY_DIR}/json-
+            ${FUZZ_JSON_CORPUS} ${JSON_SEEDS}
+    DEPENDS fuzz-json
+    WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
+    USES_TERMINAL
+    COMMENT "Fuzzing asyncio.json's codec for ${FUZZ_JSON_SECONDS} s")
+endif()
