@@ -28,15 +28,20 @@ int luaopen_aiolua_json(lua_State *L);
   } while (0)
 
 /* The runtime's error values, as json.c raises them: {type=, message=}. */
-void aiolua_pusherror(lua_State *L, const char *type, const char *fmt, ...);
-void aiolua_pusherror(lua_State *L, const char *type, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
+static void push_error(lua_State *L, const char *type, const char *fmt,
+                       va_list ap) {
   lua_createtable(L, 0, 2);
   lua_pushstring(L, type);
   lua_setfield(L, -2, "type");
   lua_pushvfstring(L, fmt, ap);
   lua_setfield(L, -2, "message");
+}
+
+void aiolua_pusherror(lua_State *L, const char *type, const char *fmt, ...);
+void aiolua_pusherror(lua_State *L, const char *type, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  push_error(L, type, fmt, ap);
   va_end(ap);
 }
 
@@ -44,11 +49,7 @@ int aiolua_error(lua_State *L, const char *type, const char *fmt, ...);
 int aiolua_error(lua_State *L, const char *type, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  lua_createtable(L, 0, 2);
-  lua_pushstring(L, type);
-  lua_setfield(L, -2, "type");
-  lua_pushvfstring(L, fmt, ap);
-  lua_setfield(L, -2, "message");
+  push_error(L, type, fmt, ap);
   va_end(ap);
   return lua_error(L);
 }
