@@ -97,6 +97,8 @@ struct aiolua_task {
   int ncancel;               /* pending cancel requests (cancelling()) */
   uint8_t started, scheduled, must_cancel;
   uint8_t cancel_walk;       /* on the chain a cancel() is walking */
+  uint8_t zombie;            /* its thread ended but its end could not be
+                                recorded (out of memory): retried */
 };
 
 /* A C waiter: a userdata whose block starts with this record, put in a
@@ -159,6 +161,7 @@ struct aiolua_runtime {
   /* tasks */
   aiolua_task_t *current;
   aiolua_task_t *starting;  /* a task making its thread (task.c's start) */
+  aiolua_task_t *finishing; /* a task settling its outcome (task.c's finish) */
   unsigned task_seq;
   int ntasks;            /* alive (not done) tasks */
   int nhandles;          /* call_soon/call_later handles armed or queued */

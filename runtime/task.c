@@ -244,31 +244,50 @@ static void finish_unstarted(aiolua_runtime_t *rt, aiolua_task_t *t) {
   release(rt, t, tt);
 }
 
-/* Fails task t, whose start ran out of memory (rt->starting), with the
-** error at 2 (1: t as a light userdata); protected. */
-static int fail_start(lua_State *L) {
+/* Fails task t, whose start or end ran out of memory (rt->starting,
+** rt->finishing), with the error at 2 (1: t as a light userdata), and
+** drops its thread; protected.  Settling allocates nothing for a task that
+** only tasks and C waiters wait on, so this succeeds where finish() did
+** not. */
+static int fail_task(lua_State *L) {
   aiolua_runtime_t *rt = aiolua__rt(L);
   aiolua_task_t *t = lua_touserdata(L, 1);
   int tt = push_task_twice(rt, t);
-  lua_pushvalue(L, 2);                       /* stack: t, err, tasks, task,
+  if (t->fut.state == FUT_PENDING) {
+    lua_pushvalue(L, 2);                     /* stack: t, err, tasks, task,
                                                 task, err */
-  aiolua__future_settle(L, &t->fut, FUT_FAILED, 1);
+    aiolua__future_settle(L, &t->fut, FUT_FAILED, 1);
+  } else {
+    lua_pop(L, 1);
+  }
   release(rt, t, tt);
   return 0;
 }
 
-/* [err] -> [] : the drain stopped on err; if it came from a task's start
-** (a thread it could not make), that task fails with it rather than stay
-** pending with no thread.  Returns 1 if it did. */
-int aiolua__task_start_failed(aiolua_runtime_t *rt) {
+/* Fails task t with the error on top of L (popped); a task that cannot
+** even be failed stays a zombie, tried again when it is stepped. */
+static void fail_in_step(aiolua_runtime_t *rt, aiolua_task_t *t) {
   lua_State *L = rt->L;
-  aiolua_task_t *t = rt->starting;
-  if (t == NULL) return 0;
-  rt->starting = NULL;
-  lua_pushcfunction(L, fail_start);
+  lua_pushcfunction(L, fail_task);
   lua_pushlightuserdata(L, t);
-  lua_rotate(L, -3, 2);                      /* stack: fail_start, t, err */
-  if (lua_pcall(L, 2, 0, 0) != LUA_OK) lua_pop(L, 1);
+  lua_rotate(L, -3, 2);                      /* stack: fail_task, t, err */
+  if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+    lua_pop(L, 1);
+    t->zombie = 1;
+  } else {
+    t->zombie = 0;
+  }
+}
+
+/* [err] -> [] : the drain stopped on err; if it came from a task's start
+** (a thread it could not make) or its end (an outcome it could not
+** record), that task fails with it rather than stay pending for good.
+** Returns 1 if it did. */
+int aiolua__task_start_failed(aiolua_runtime_t *rt) {
+  aiolua_task_t *t = rt->starting ? rt->starting : rt->finishing;
+  if (t == NULL) return 0;
+  rt->starting = rt->finishing = NULL;
+  fail_in_step(rt, t);
   return 1;
 }
 
@@ -312,6 +331,11 @@ void aiolua__task_step(aiolua_runtime_t *rt, aiolua_task_t *t) {
   t->scheduled = 0;
   lua_State *co = t->co;
   int nargs = 0, nres = 0, status;
+  if (t->zombie) {                       /* its end, again */
+    lua_pushliteral(rt->L, "not enough memory");
+    fail_in_step(rt, t);
+    return;
+  }
   if (!t->started) {
     t->started = 1;
     if (t->must_cancel) {                /* cancelled before it ran */
@@ -343,7 +367,9 @@ void aiolua__task_step(aiolua_runtime_t *rt, aiolua_task_t *t) {
     status = LUA_ERRRUN;
     nres = 1;
   }
+  rt->finishing = t;                     /* until its outcome is recorded */
   finish(rt, t, status, nres);
+  rt->finishing = NULL;
 }
 
 /* Requests cancellation of task t; msgidx is the message or 0.  Returns 1
@@ -377,6 +403,10 @@ int aiolua__task_cancel(lua_State *L, aiolua_task_t *t, int msgidx) {
       lua_pop(L, 1);
     }
     break;
+  }
+  if (!taken && cur != NULL && cur->zombie) {  /* its end, again */
+    aiolua__rq_push_task(aiolua__rt(L), cur);
+    taken = 1;
   }
   if (!taken && cur != NULL) {
     cur->must_cancel = 1;

@@ -113,6 +113,15 @@ end
 S.timeout = function()
   return pcall(asyncio.await, asyncio.timeout(0.001, function() asyncio.sleep(0.05):await() end))
 end
+S.subprocess = function()
+  local p = asyncio.create_subprocess_exec("cat", { stdin = asyncio.subprocess.PIPE,
+                                                   stdout = asyncio.subprocess.PIPE }):await()
+  return p:communicate("through cat"):await()
+end
+S.json = function()
+  local json = require "asyncio.json"
+  return json.encode(json.decode('{"a":[1,2.5,"x",null,{"b":true}]}'))
+end
 
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local sweep = dofile(here .. "oom-lib.lua")
