@@ -72,6 +72,14 @@ void aiolua__wake(lua_State *L, aiolua_future_t **slot) {
   aiolua_future_resolve(f, L, 0);
 }
 
+void aiolua__drop_event(aiolua_future_t **slot) {
+  aiolua_future_t *f = *slot;
+  if (f == NULL) return;
+  *slot = NULL;
+  aiolua_future_on_cancel(f, NULL, NULL);
+  aiolua_future_cancel(f, NULL);
+}
+
 static void wake(aiolua_runtime_t *rt, aiolua_future_t **slot) {
   aiolua__wake(rt_L(rt), slot);
 }
@@ -210,6 +218,9 @@ static int l_conn_gc(lua_State *L) {
   conn_t *c = u->c;
   if (c == NULL) return 0;
   u->c = NULL;
+  aiolua__drop_event(&c->data_w);        /* no hook may point into c */
+  aiolua__drop_event(&c->drain_w);
+  aiolua__drop_event(&c->closed_w);
   c->gone = 1;                           /* no Lua from callbacks now */
   if (!c->h.tcp.loop) {                    /* never initialised */
     free(c);
@@ -738,6 +749,7 @@ static int l_server_close(lua_State *L) {
   server_t *s = u->s;
   if (s == NULL || s->closing) return 0;
   wake(s->rt, &s->accept_w);             /* sees it closed */
+  aiolua__drop_event(&s->accept_w);
   server_close(s);
   u->s = NULL;                           /* on_server_closed frees it */
   s->gone = 1;
@@ -755,6 +767,7 @@ static int l_server_gc(lua_State *L) {
   server_t *s = u->s;
   if (s == NULL) return 0;
   u->s = NULL;
+  aiolua__drop_event(&s->accept_w);      /* no hook may point into s */
   s->gone = 1;
   server_close(s);
   return 0;

@@ -33,4 +33,9 @@ void aiolua__push_event(lua_State *L, aiolua_future_t **slot, int done);
 /* Settles the future in *slot (if any) with no value, and clears *slot. */
 void aiolua__wake(lua_State *L, aiolua_future_t **slot);
 
+/* Cancels the future in *slot (if any), unhooked first, and clears *slot:
+** for a record that goes away (its Lua object collected) while a future
+** whose hook points into it is still pending. */
+void aiolua__drop_event(aiolua_future_t **slot);
+
 #endif

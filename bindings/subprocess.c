@@ -237,6 +237,7 @@ static int l_proc_gc(lua_State *L) {
   proc_t *p = u->p;
   if (p == NULL) return 0;
   u->p = NULL;
+  aiolua__drop_event(&p->wait_w);        /* no hook may point into p */
   p->gone = 1;
   if (p->closed) free(p);
   else proc_close(p);   /* a child that still runs is left to itself:
