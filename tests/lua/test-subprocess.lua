@@ -94,6 +94,15 @@ t.test("a child dropped without waiting does not hold the loop", function()
   -- (its stdio elsewhere: an inherited stdout would keep the test's pipe
   -- open until it exits)
   do exec("sleep", "2", { stdout = DEVNULL, stderr = DEVNULL }):await() end
+  -- one with a waiter that was cancelled: its record goes with it, and the
+  -- future it waited on must not point into it (use after free, ASan)
+  do
+    local p = exec("sleep", "2", { stdout = DEVNULL, stderr = DEVNULL }):await()
+    local w = asyncio.create_task(function() return p:wait():await() end)
+    asyncio.sleep(0.01):await()
+    w:cancel()
+    t.raises("CancelledError", asyncio.await, w)
+  end
   for _ = 1, 3 do collectgarbage() end
   asyncio.sleep(0.01):await()
   t.ok(asyncio.get_running_loop():time() - t0 < 2)
