@@ -222,7 +222,7 @@ static int l_conn_gc(lua_State *L) {
   aiolua__drop_event(&c->drain_w);
   aiolua__drop_event(&c->closed_w);
   c->gone = 1;                           /* no Lua from callbacks now */
-  if (!c->h.tcp.loop) {                    /* never initialised */
+  if (!c->h.tcp.loop) {                  /* never initialised */
     free(c);
   } else if (c->closed) {
     free(c->buf);
@@ -744,15 +744,21 @@ static void server_close(server_t *s) {
   uv_close((uv_handle_t *)&s->tcp, on_server_closed);
 }
 
+/* Lets the server of u go: its accept() waiter woken (it sees the server
+** closed) or, from the collector, dropped; its handle closed, and
+** on_server_closed frees it. */
+static void server_release(lserver_t *u, int wake_waiter) {
+  server_t *s = u->s;
+  u->s = NULL;
+  if (wake_waiter) wake(s->rt, &s->accept_w);
+  aiolua__drop_event(&s->accept_w);      /* no hook may point into s */
+  s->gone = 1;
+  server_close(s);
+}
+
 static int l_server_close(lua_State *L) {
   lserver_t *u = luaL_checkudata(L, 1, SERVER_MT);
-  server_t *s = u->s;
-  if (s == NULL || s->closing) return 0;
-  wake(s->rt, &s->accept_w);             /* sees it closed */
-  aiolua__drop_event(&s->accept_w);
-  server_close(s);
-  u->s = NULL;                           /* on_server_closed frees it */
-  s->gone = 1;
+  if (u->s != NULL) server_release(u, 1);
   return 0;
 }
 
@@ -764,12 +770,7 @@ static int l_server_closed(lua_State *L) {
 
 static int l_server_gc(lua_State *L) {
   lserver_t *u = lua_touserdata(L, 1);
-  server_t *s = u->s;
-  if (s == NULL) return 0;
-  u->s = NULL;
-  aiolua__drop_event(&s->accept_w);      /* no hook may point into s */
-  s->gone = 1;
-  server_close(s);
+  if (u->s != NULL) server_release(u, 0);
   return 0;
 }
 

@@ -40,8 +40,8 @@ local function reader(c, limit)
 end
 M._reader = reader                -- for asyncio.subprocess's pipes
 
--- Waits until more bytes are buffered than `have`, or the end: returns
--- false at EOF.  A failed connection raises its error.
+-- Waits for more bytes, or the end: returns false at EOF (nothing more
+-- will come).  A failed connection raises its error.
 local function fill(self)
   local c = self._c
   if c:eof() then return false end

@@ -122,7 +122,6 @@ static int l_spawn(lua_State *L) {
   if (lua_getfield(L, 3, "cwd") != LUA_TNIL) cwd = luaL_checkstring(L, -1);
   /* the Lua objects first (what may raise), then the descriptors */
   lproc_t *u = lua_newuserdatauv(L, sizeof *u, 0);
-  int pidx = lua_gettop(L);
   u->p = NULL;
   luaL_setmetatable(L, PROC_MT);
   conn_t *conns[3] = {NULL, NULL, NULL};  /* pushed after the Proc */
@@ -193,7 +192,6 @@ static int l_spawn(lua_State *L) {
       return lua_error(L);
     }
   }
-  (void)pidx;
   return 4;
 }
 

@@ -222,7 +222,7 @@ int aiolua__callback_entry(lua_State *L) {
 
 /* The level of a callback entry frame of L1 among its bottom frames,
 ** where the loop calls one, or `last` (one past the last level). */
-static int callback_floor(lua_State *L, lua_State *L1, int level, int last) {
+static int callback_floor(lua_State *L1, int level, int last) {
   lua_Debug ar;
   for (int i = last - 1; i >= level && i >= last - TB_FLOOR; i--) {
     if (!lua_getstack(L1, i, &ar)) continue;
@@ -231,7 +231,6 @@ static int callback_floor(lua_State *L, lua_State *L1, int level, int last) {
     lua_pop(L1, 1);
     if (entry) return i;
   }
-  (void)L;
   return last;
 }
 
@@ -245,7 +244,7 @@ void aiolua_traceback_of(lua_State *L, lua_State *L1, const char *msg,
   lua_Debug ar;
   int last = last_level(L1) + 1;          /* one past the last level */
   if (last < level) last = level;
-  last = callback_floor(L, L1, level, last);
+  last = callback_floor(L1, level, last);
   int skip_from = (last - level > TB_FIRST + TB_LAST) ? level + TB_FIRST : -1;
   luaL_buffinit(L, &b);
   if (msg) {

@@ -253,7 +253,7 @@ void aiolua__adopt_exception(lua_State *L, int idx, aiolua_future_t *f,
 /* task.c */
 aiolua_task_t *aiolua__task_new(lua_State *L, int nargs);
 void aiolua__task_step(aiolua_runtime_t *rt, aiolua_task_t *t);
-int aiolua__task_start_failed(aiolua_runtime_t *rt);
+int aiolua__task_step_failed(aiolua_runtime_t *rt);
 int aiolua__task_cancel(lua_State *L, aiolua_task_t *t, int msgidx);
 aiolua_task_t *aiolua__totask(lua_State *L, int idx);
 void aiolua__task_open(lua_State *L);

@@ -49,8 +49,9 @@ static void idle_cb(uv_idle_t *h);
 
 /* A push cannot fail: it may run where no error can be raised (a settle,
 ** a libuv callback, a timer firing).  create_task reserves room for twice
-** the tasks alive, call_soon and call_later for each handle, so only a flood of done callbacks can still meet a full ring with no
-** memory left, which ends the process with a message. */
+** the tasks alive, call_soon and call_later for each handle, so only a
+** flood of done callbacks can still meet a full ring with no memory left,
+** which ends the process with a message. */
 static rq_entry_t *rq_push(aiolua_runtime_t *rt) {
   if (rt->rq_len == rt->rq_cap && aiolua__rq_reserve(rt, rt->rq_cap + 1) < 0) {
     fprintf(stderr, "aiolua: out of memory for the ready queue\n");
@@ -234,7 +235,7 @@ static void idle_cb(uv_idle_t *h) {
   lua_State *L = rt->L;
   lua_pushcfunction(L, drain_protected);
   lua_pushlightuserdata(L, rt);
-  if (lua_pcall(L, 1, 0, 0) != LUA_OK && !aiolua__task_start_failed(rt)) {
+  if (lua_pcall(L, 1, 0, 0) != LUA_OK && !aiolua__task_step_failed(rt)) {
     if (rt->running && !rt->loop_err) {  /* loop_run raises it */
       lua_rawseti(L, LUA_REGISTRYINDEX, rt->loop_err_ref);
       rt->loop_err = 1;

@@ -283,7 +283,7 @@ static void fail_in_step(aiolua_runtime_t *rt, aiolua_task_t *t) {
 ** (a thread it could not make) or its end (an outcome it could not
 ** record), that task fails with it rather than stay pending for good.
 ** Returns 1 if it did. */
-int aiolua__task_start_failed(aiolua_runtime_t *rt) {
+int aiolua__task_step_failed(aiolua_runtime_t *rt) {
   aiolua_task_t *t = rt->starting ? rt->starting : rt->finishing;
   if (t == NULL) return 0;
   rt->starting = rt->finishing = NULL;
