@@ -662,6 +662,14 @@ static int l_mark_retrieved(lua_State *L) {
   return 0;
 }
 
+/* fut:_traceback() -> the traceback of its error, or nil (for a context
+** given to the exception handler from Lua). */
+static int l_traceback(lua_State *L) {
+  aiolua__checkfuture(L, 1);
+  if (aiolua__getextra(L, 1, "traceback") != LUA_TSTRING) lua_pushnil(L);
+  return 1;
+}
+
 static const char *state_name(const aiolua_future_t *f) {
   static const char *const names[] = {"pending", "finished", "finished",
                                       "cancelled"};
@@ -721,6 +729,7 @@ static const luaL_Reg future_methods[] = {
   {"_set_cancel", l_set_cancel},
   {"_set_exception_from", l_set_exception_from},
   {"_mark_retrieved", l_mark_retrieved},
+  {"_traceback", l_traceback},
   {NULL, NULL}
 };
 

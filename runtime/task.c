@@ -470,13 +470,100 @@ static int l_result(lua_State *L) {
 
 /* task:get_coro() is not provided: the coroutine is consumed. */
 
+/* [] -> [name] : the name of the Lua function at fidx as Python shows a
+** coroutine's (its field in a loaded module: "f()" for a global,
+** "mod.f()"), or "function <src:line>" (ar: its "S" info). */
+static void push_func_name(lua_State *L, int fidx, const lua_Debug *ar) {
+  int top = lua_gettop(L);
+  fidx = lua_absindex(L, fidx);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_pushnil(L);
+  while (lua_next(L, top + 1)) {         /* stack: loaded, mod, m */
+    if (lua_type(L, -1) == LUA_TTABLE) {
+      lua_pushnil(L);
+      while (lua_next(L, -2)) {          /* stack: ..., m, k, v */
+        if (lua_rawequal(L, -1, fidx) && lua_type(L, -2) == LUA_TSTRING) {
+          const char *mod = lua_tostring(L, top + 2);
+          if (strcmp(mod, LUA_GNAME) == 0)
+            lua_pushfstring(L, "%s()", lua_tostring(L, -2));
+          else
+            lua_pushfstring(L, "%s.%s()", mod, lua_tostring(L, -2));
+          lua_replace(L, top + 1);
+          lua_settop(L, top + 1);
+          return;
+        }
+        lua_pop(L, 1);
+      }
+    }
+    lua_pop(L, 1);
+  }
+  lua_pushfstring(L, "function <%s:%d>", ar->short_src, ar->linedefined);
+  lua_replace(L, top + 1);
+}
+
+/* [] -> [desc] : "coro=<f() running at src:line> " for a pending task: its
+** body and where it is suspended (the line of its await), or where it
+** starts; "" when that is not known (a C body, a finished task). */
+static void push_coro_desc(lua_State *L, int idx, aiolua_task_t *t) {
+  lua_Debug ar, body;
+  int found = 0;
+  if (t->co && lua_checkstack(t->co, 2)) {  /* the outermost Lua frame */
+    for (int level = 0; lua_getstack(t->co, level, &ar); level++) {
+      lua_getinfo(t->co, "Slf", &ar);
+      if (*ar.what != 'C') {
+        body = ar;
+        lua_settop(L, lua_gettop(L) - found);   /* at most one kept */
+        lua_xmove(t->co, L, 1);
+        found = 1;
+      } else {
+        lua_pop(t->co, 1);
+      }
+    }
+  } else if (!t->started && lua_getiuservalue(L, idx, UV_THREAD) == LUA_TUSERDATA) {
+    lua_getiuservalue(L, -1, 1);         /* the pack's body */
+    lua_remove(L, -2);
+    if (lua_isfunction(L, -1)) {
+      lua_pushvalue(L, -1);
+      lua_getinfo(L, ">S", &body);
+      body.currentline = body.linedefined;
+      found = *body.what != 'C';
+    }
+    if (!found) lua_pop(L, 1);
+  } else if (!t->started) {
+    lua_pop(L, 1);
+  }
+  if (!found) {
+    lua_pushliteral(L, "");
+    return;
+  }
+  push_func_name(L, -1, &body);          /* stack: fn, name */
+  lua_pushfstring(L, " coro=<%s running at %s:%d>", lua_tostring(L, -1),
+                  body.short_src, body.currentline);
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+}
+
+/* <Task pending name='Task-2' coro=<say_after() running at t.lua:5>>, or
+** finished with its result= or exception=, as CPython's repr. */
 static int l_tostring(lua_State *L) {
   aiolua_task_t *t = checktask(L, 1);
   static const char *const st[] = {"pending", "finished", "finished",
                                    "cancelled"};
-  push_name(L, 1, t);
-  lua_pushfstring(L, "<Task %s name='%s'>", st[t->fut.state],
-                  lua_tostring(L, -1));
+  push_name(L, 1, t);                    /* 2 */
+  if (t->fut.state == FUT_PENDING) {
+    push_coro_desc(L, 1, t);
+  } else if (t->fut.state == FUT_FAILED) {
+    lua_getiuservalue(L, 1, UV_RESULT);
+    lua_pushfstring(L, " exception=%s", luaL_tolstring(L, -1, NULL));
+  } else if (t->fut.state == FUT_DONE) {
+    aiolua__outcome(L, 1, &t->fut);
+    lua_settop(L, 3);
+    lua_pushfstring(L, " result=%s", luaL_tolstring(L, 3, NULL));
+  } else {
+    lua_pushliteral(L, "");
+  }
+  lua_pushfstring(L, "<Task %s name='%s'%s>", st[t->fut.state],
+                  lua_tostring(L, 2), lua_tostring(L, -1));
   return 1;
 }
 

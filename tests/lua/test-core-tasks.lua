@@ -57,6 +57,40 @@ t.test("tostring of a task shows its state and name", function()
   t.ok(tostring(task):find("finished", 1, true), tostring(task))
 end)
 
+-- A global, for its name in the repr, as Python's say_after().
+function say_after_for_repr(delay)
+  sleep(delay):await()
+  return "said"
+end
+
+t.test("tostring of a task shows its coroutine and where it waits, as CPython's repr", function()
+  local src = debug.getinfo(1, "S").short_src
+  local defined = debug.getinfo(say_after_for_repr, "S").linedefined
+  local task = create_task(say_after_for_repr, 0.01)
+  t.eq(tostring(task), ("<Task pending name='%s' coro=<say_after_for_repr() running at %s:%d>>")
+                       :format(task:get_name(), src, defined), "not started: where it starts")
+  yield()
+  t.eq(tostring(task), ("<Task pending name='%s' coro=<say_after_for_repr() running at %s:%d>>")
+                       :format(task:get_name(), src, defined + 1), "at its await")
+  local anon = create_task(function() yield() end)
+  local anon_line = debug.getinfo(1, "l").currentline - 1
+  t.eq(tostring(anon), ("<Task pending name='%s' coro=<function <%s:%d> running at %s:%d>>")
+                       :format(anon:get_name(), src, anon_line, src, anon_line))
+  local here = debug.getinfo(1, "l").currentline + 1
+  local mine = tostring(asyncio.current_task())
+  t.ok(mine:find((" running at %s:%d>>"):format(src, here), 1, true), mine)
+  task:await()
+  t.eq(tostring(task), ("<Task finished name='%s' result=said>"):format(task:get_name()))
+  local failed = create_task(function() error("oops", 0) end)
+  pcall(asyncio.await, failed)
+  t.eq(tostring(failed), ("<Task finished name='%s' exception=oops>"):format(failed:get_name()))
+  local c = create_task(sleep(1))
+  c:cancel()
+  pcall(asyncio.await, c)
+  t.eq(tostring(c), ("<Task cancelled name='%s'>"):format(c:get_name()))
+  anon:await()
+end)
+
 t.test("Task:result() returns all results; await too", function()
   local task = create_task(function() return 1, nil, 3 end)
   local a, b, c = task:await()
