@@ -241,11 +241,45 @@ Server.__index = Server
 Server.__name = "Server"
 M.Server = Server
 
--- The accept loop of a server: each connection gets a reader and a
--- writer and client_connected_cb(reader, writer); an async function's
--- coroutine runs as a task of its own.
+-- Gives a failure of client_connected_cb to the loop's exception handler
+-- (CPython 3.12's message and context).
+local function report_handler_error(err, tb, w)
+  asyncio.get_running_loop():call_exception_handler {
+    message = "Unhandled exception in client_connected_cb",
+    exception = err, traceback = tb, transport = w }
+end
+
+local function traceback(err) return { err, debug.traceback(tostring(err), 2) } end
+
+-- Hands connection c to client_connected_cb(reader, writer); an async
+-- function's coroutine runs as a task of its own.  As in CPython 3.12, the
+-- connection is closed when the handler fails or is cancelled (the peer
+-- sees EOF instead of waiting forever), and the failure goes to the
+-- exception handler; a handler that returns leaves it open.
+local function handle(self, cb, c)
+  c:set_limit(2 * self._limit)
+  local w = writer(c)
+  local ok, r = xpcall(cb, traceback, reader(c, self._limit), w)
+  if not ok then
+    w:close()
+    return report_handler_error(r[1], r[2], w)
+  end
+  if asyncio.iscoroutine(r) then
+    local t = asyncio.create_task(r)
+    t:add_done_callback(function()
+      if t:cancelled() then return w:close() end
+      local err = t:exception()
+      if err ~= nil then
+        report_handler_error(err, t:_traceback(), w)
+        w:close()
+      end
+    end)
+  end
+end
+
+-- The accept loop of a server.  One connection that cannot be handed over
+-- (out of memory) is closed; the server goes on.
 local function serve(self, cb)
-  local srv <close> = setmetatable({}, { __close = function() self:close() end })
   while not self._s:closed() do
     -- accept() settles empty when a connection comes: the next call takes it
     local ok, c = pcall(await, self._s:accept())
@@ -255,9 +289,12 @@ local function serve(self, cb)
     end
     if not ok then error(c, 0) end
     if c then
-      c:set_limit(2 * self._limit)
-      local r = cb(reader(c, self._limit), writer(c))
-      if asyncio.iscoroutine(r) then asyncio.create_task(r) end
+      local ok2, err = pcall(handle, self, cb, c)
+      if not ok2 then
+        c:close()
+        if asyncio.iserror(err, "CancelledError") then error(err, 0) end
+        report_handler_error(err, nil, nil)
+      end
     end
   end
 end
@@ -274,7 +311,18 @@ M.start_server = async(function(cb, host, port, opts)
                                             opts and opts.backlog),
                               _limit = limit },
                             Server)
-  self._task = asyncio.create_task(function() serve(self, cb) end)
+  -- the server closes when its accept loop ends, whatever ends it (even a
+  -- loop that fails before it starts, out of memory: a client would wait
+  -- on the listening socket forever)
+  local ok, err = pcall(function()
+    self._task = asyncio.create_task(serve, self, cb)
+    self._task:add_done_callback(function() self:close() end)
+  end)
+  if not ok then
+    if self._task then self._task:cancel() end
+    self:close()
+    error(err, 0)
+  end
   return self
 end, "start_server")
 

@@ -223,4 +223,68 @@ t.test("connections dropped without closing are closed by the collector", functi
   for _ = 1, 3 do collectgarbage() end
 end)
 
+t.test("a handler that fails: its connection closes, the server goes on", function()
+  local loop = asyncio.get_running_loop()
+  local contexts = {}
+  loop:set_exception_handler(function(_, ctx) contexts[#contexts + 1] = ctx end)
+  local calls = 0
+  local server, port = serve(function(reader, writer)
+    calls = calls + 1
+    local line = reader:readline():await()
+    if line == "boom\n" then error("handler failed") end
+    if line == "cancel\n" then asyncio.current_task():cancel() sleep(1):await() end
+    writer:write("ok " .. line)
+    writer:close()
+  end)
+  for _, what in ipairs { "boom", "cancel", "fine" } do
+    local reader, writer = connect(port)
+    writer:write(what .. "\n")
+    -- the peer sees EOF at once, as with CPython 3.12 (not a hang)
+    local got = asyncio.wait_for(reader:read(), 2):await()
+    t.log(what .. ": " .. (got == "" and "EOF" or got))
+    writer:close()
+  end
+  t.same_as(t.events(), { "boom: EOF", "cancel: EOF", "fine: ok fine\n" })
+  t.eq(calls, 3, "the server served all three")
+  t.eq(#contexts, 1, "the failure went to the exception handler")
+  t.eq(contexts[1].message, "Unhandled exception in client_connected_cb")
+  t.ok(tostring(contexts[1].exception):find("handler failed", 1, true))
+  t.ok(contexts[1].traceback:find("test-streams.lua", 1, true), "with its traceback")
+  t.ok(contexts[1].transport, "and the writer")
+  server:close()
+  loop:set_exception_handler(nil)
+end)
+
+t.test("a plain (not async) handler that raises", function()
+  local loop = asyncio.get_running_loop()
+  local contexts = {}
+  loop:set_exception_handler(function(_, ctx) contexts[#contexts + 1] = ctx end)
+  local server = asyncio.start_server(function(r, w)
+    if #contexts == 0 then error("sync failure") end
+    w:write("second")
+    w:close()
+  end, "127.0.0.1", 0):await()
+  local port = server:sockets()[1][2]
+  local reader, writer = connect(port)
+  t.eq(asyncio.wait_for(reader:read(), 2):await(), "", "closed")
+  writer:close()
+  t.eq(#contexts, 1)
+  t.ok(tostring(contexts[1].exception):find("sync failure", 1, true))
+  t.ok(contexts[1].traceback:find("test-streams.lua", 1, true))
+  reader, writer = connect(port)
+  t.eq(asyncio.wait_for(reader:read(), 2):await(), "second", "still serving")
+  writer:close()
+  server:close()
+  loop:set_exception_handler(nil)
+end)
+
+t.test("the server closes when its accept loop ends", function()
+  local server = serve(function() end)
+  t.ok(server:is_serving())
+  server._task:cancel()                -- as if it died (out of memory)
+  sleep(0):await()
+  sleep(0):await()
+  t.ok(not server:is_serving(), "closed with it")
+end)
+
 t.run()
