@@ -21,9 +21,10 @@ end
 local bind_methods
 
 local function bind()
-  asyncio = require "asyncio"
-  Future, await = asyncio.Future, asyncio.await
-  bind_methods()
+  local a = require "asyncio"
+  Future, await = a.Future, a.await
+  bind_methods(a)
+  asyncio = a        -- last: a bind that ran out of memory runs again
 end
 
 -- FIFO lists of waiter futures: {first = i, last = j, [i..j] = futures}.
@@ -162,11 +163,14 @@ local function all_cancelled(d)
   return true
 end
 
--- async acquire(): resolves to a Guard once the lock is ours.
+-- async acquire(): resolves to a Guard once the lock is ours.  The guard
+-- is made first: once the lock is taken nothing may fail (out of memory)
+-- and leave it held by no one.
 local function lock_acquire(self)
+  local g = guard(self)
   if not self._locked and all_cancelled(self._waiters) then
     self._locked = true
-    return guard(self)
+    return g
   end
   local ok, err = park(self._waiters)
   if not ok then
@@ -176,7 +180,7 @@ local function lock_acquire(self)
     error(err, 0)
   end
   self._locked = true
-  return guard(self)
+  return g
 end
 
 -- Releases the lock; raises RuntimeError if it is not locked.
@@ -245,11 +249,13 @@ local function sem_wake_up_next(self)
   return false
 end
 
--- async acquire(): resolves to a Guard once a slot is ours.
+-- async acquire(): resolves to a Guard once a slot is ours (the guard
+-- made first, as the Lock's).
 local function sem_acquire(self)
+  local g = guard(self)
   if not self:locked() then
     self._value = self._value - 1
-    return guard(self)
+    return g
   end
   local ok, err, w = park(self._waiters)
   if not ok and w:done() and not w:cancelled() then
@@ -260,7 +266,7 @@ local function sem_acquire(self)
     if not sem_wake_up_next(self) then break end
   end
   if not ok then error(err, 0) end
-  return guard(self)
+  return g
 end
 
 function Semaphore:release()
@@ -472,8 +478,8 @@ end
 -- The async methods need asyncio.async, which may still be loading when
 -- this module is required: they are made at the first construction.
 ---------------------------------------------------------------------------
-function bind_methods()
-  local async = asyncio.async
+function bind_methods(a)
+  local async = a.async
   Event.wait = async(event_wait, "Event.wait")
   Lock.acquire = async(lock_acquire, "Lock.acquire")
   Semaphore.acquire = async(sem_acquire, "Semaphore.acquire")
