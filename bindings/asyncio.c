@@ -133,16 +133,16 @@ static void handle_run(aiolua_runtime_t *rt, aiolua_rqcall_t *rq) {
     handle_unanchor(L, h);
     return;
   }
-  h->cancelled = 1;                      /* a handle runs once */
   int top = lua_gettop(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->anchor);
-  handle_unanchor(L, h);                 /* stack: handle */
   lua_pushcfunction(L, aiolua__msgh);
   lua_pushcfunction(L, aiolua__callback_entry);
   lua_getiuservalue(L, top + 1, 1);      /* stack: h, msgh, entry, pack */
   int n = (int)(lua_getfield(L, -1, "n"), lua_tointeger(L, -1));
   lua_pop(L, 1);
+  h->cancelled = 1;                      /* a handle runs once */
   if (!lua_checkstack(L, n + 2)) {       /* no room for its arguments */
+    handle_unanchor(L, h);
     lua_pushliteral(L, "stack overflow (too many callback arguments)");
     aiolua__report_failure(L, LUA_ERRERR, "Exception in callback", "handle",
                            top + 1, NULL, 0);
@@ -151,10 +151,16 @@ static void handle_run(aiolua_runtime_t *rt, aiolua_rqcall_t *rq) {
   }
   for (int i = 1; i <= n + 1; i++) lua_rawgeti(L, top + 4, i);
   lua_remove(L, top + 4);                /* stack: h, msgh, entry, fn, args */
-  int status = lua_pcall(L, n + 1, 0, top + 2);
-  if (status != LUA_OK)
-    aiolua__report_failure(L, status, "Exception in callback", "handle",
-                           top + 1, NULL, 0);
+  int status = aiolua__cb_call(L, n + 1, top + 2);
+  if (rt->cb_again) {                    /* not called: queued again */
+    h->cancelled = 0;
+    h->queued = 1;
+  } else {
+    handle_unanchor(L, h);
+    if (status != LUA_OK)
+      aiolua__report_failure(L, status, "Exception in callback", "handle",
+                             top + 1, NULL, 0);
+  }
   lua_settop(L, top);
 }
 

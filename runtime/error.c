@@ -214,6 +214,7 @@ static int last_level(lua_State *L1) {
 ** fn(args...).  A traceback stops at its frame: what lies below is the
 ** loop, not the callback's story. */
 int aiolua__callback_entry(lua_State *L) {
+  aiolua__rt(L)->cb_entered = 1;
   lua_call(L, lua_gettop(L) - 1, 0);
   return 0;
 }

@@ -183,6 +183,9 @@ struct aiolua_runtime {
   int loop_err;          /* the drain raised inside a run: the error is */
   int loop_err_ref;      /* in the registry at this ref, for loop_run */
   aiolua_task_t *main;   /* the main task of the innermost run */
+  int cb_entered;        /* set by aiolua__callback_entry */
+  int cb_again;          /* the entry just run goes back to the queue */
+  int cb_misses;         /* callbacks in a row that could not be called */
   uv_async_t interrupt;
   int closing;
 };
@@ -197,6 +200,7 @@ int aiolua__run_main(lua_State *L, int nargs, int keep_tasks);
 int aiolua__all_tasks(lua_State *L);
 
 /* sched.c: the ready queue and the only lua_resume caller */
+int aiolua__cb_call(lua_State *L, int nargs, int msgh);
 int aiolua__rq_reserve(aiolua_runtime_t *rt, size_t n);
 int aiolua__rq_reserve_more(aiolua_runtime_t *rt, int tasks, int handles);
 void aiolua__rq_push_task(aiolua_runtime_t *rt, aiolua_task_t *t);

@@ -175,17 +175,54 @@ static void run_cw1(lua_State *L, aiolua_future_t *f) {
   lua_settop(L, top);
 }
 
+#define CB_RETRIES 64  /* tries of a callback that cannot even be called */
+
+/* [entry, fn, args...] -> [] or [err] : lua_pcall of a callback through
+** aiolua__callback_entry (nargs: fn and its arguments).  When the call
+** itself ran out of memory before the callback began (a transient
+** shortage: Lua's CallInfo list grows), sets rt->cb_again and returns
+** LUA_OK with the stack as it was before the entry: the caller leaves its
+** callback queued, to be tried first at the next turn of the loop, up to
+** CB_RETRIES times in a row; then it is reported as failed, as an error of
+** the callback would be.  A lost done callback left a TaskGroup waiting
+** forever for a child. */
+int aiolua__cb_call(lua_State *L, int nargs, int msgh) {
+  aiolua_runtime_t *rt = aiolua__rt(L);
+  rt->cb_entered = 0;
+  int status = lua_pcall(L, nargs, 0, msgh);
+  if (status == LUA_OK || rt->cb_entered) {
+    if (rt->cb_entered) rt->cb_misses = 0;
+    return status;
+  }
+  if (status != LUA_ERRMEM || ++rt->cb_misses > CB_RETRIES) {
+    rt->cb_misses = 0;
+    return status;
+  }
+  lua_pop(L, 1);
+  rt->cb_again = 1;
+  return LUA_OK;
+}
+
 /* Runs the oldest fn(arg) pair of the cbq table (a done callback, arg its
 ** future); an error goes to the exception handler, as CPython's loop does. */
 static void run_cb(lua_State *L, aiolua_runtime_t *rt) {
   int top = lua_gettop(L);
+  lua_Integer head = rt->cbq_head, tail = rt->cbq_tail;
   cbq_take(L, rt);                       /* stack: fn, fut */
   lua_pushcfunction(L, aiolua__msgh);
   lua_pushcfunction(L, aiolua__callback_entry);
   lua_pushvalue(L, top + 1);
   lua_pushvalue(L, top + 2);       /* stack: fn, fut, msgh, entry, fn, fut */
-  int status = lua_pcall(L, 2, 0, top + 3);
-  if (status != LUA_OK)
+  int status = aiolua__cb_call(L, 2, top + 3);
+  if (rt->cb_again) {                    /* back in its place: the keys */
+    rt->cbq_head = head;                 /* are still in the table, so */
+    rt->cbq_tail = tail;                 /* this allocates nothing */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, rt->cbq_ref);
+    lua_pushvalue(L, top + 1);
+    lua_rawseti(L, -2, head + 1);
+    lua_pushvalue(L, top + 2);
+    lua_rawseti(L, -2, head + 2);
+  } else if (status != LUA_OK)
     aiolua__report_failure(L, status, "Exception in callback", "callback",
                            top + 1, "future", top + 2);
   lua_settop(L, top);
@@ -219,6 +256,13 @@ int aiolua__rq_run(aiolua_runtime_t *rt) {
       case RQ_CW: run_cw(L, rt); break;
       case RQ_CW1: run_cw1(L, e.p); break;
       default: ((aiolua_rqcall_t *)e.p)->fn(rt, e.p); break;
+    }
+    if (rt->cb_again) {                  /* it could not be called: first */
+      rt->cb_again = 0;                  /* again, at the next turn */
+      rt->rq_head = (rt->rq_head + rt->rq_cap - 1) % rt->rq_cap;
+      rt->rq[rt->rq_head] = e;
+      rt->rq_len++;
+      break;
     }
   }
   if (rt->fresh_hw) aiolua__coro_flush(L, rt);  /* from callbacks */

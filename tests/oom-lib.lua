@@ -8,8 +8,12 @@
 -- shortage), and n goes on until no allocation failed in the run.  An
 -- error of the runtime's own code ("attempt to ...": an invariant broken
 -- by an allocation that failed half-way) raises, wherever it comes out.
--- Prints a line a scenario; raises on a broken runtime or when `limit`
--- tries were not enough.
+-- Prints a line a scenario; raises on a broken runtime, on a task left
+-- alive once the canary ran (its asyncio.run cancels what an earlier run
+-- left), or when `limit` tries were not enough.
+-- To debug: OOM_FROM=n starts at n, OOM_TRACE=1 prints each n and outcome
+-- (gdb's `break memlimit.c:41` with `bt` then shows where it failed).
+local trace = os.getenv("OOM_TRACE")
 
 -- Arms the failure inside the pcall: a call made outside it (pcall's own)
 -- may grow the stack, and that allocation must not be the one that fails.
@@ -24,12 +28,14 @@ return function(ml, scenarios, canary, limit, only, once)
   table.sort(names)
   for _, name in ipairs(names) do
     if not only or only == name then
-      local n = 0
+      local n = tonumber(os.getenv("OOM_FROM") or 0)
       while true do
         collectgarbage()
         local failures = ml.failures()
+        if trace then io.stderr:write("n=", n, "\n") end
         local ok, err = pcall(run_failing, ml, n, scenarios[name], once)
         ml.fail(false)
+        if trace then io.stderr:write("run: ", tostring(ok), " ", tostring(err), "\n") end
         if not ok and tostring(err):find("attempt to ", 1, true) then
           error(("%s: failing allocation %d broke the runtime: %s")
                 :format(name, n, tostring(err)))
@@ -44,6 +50,11 @@ return function(ml, scenarios, canary, limit, only, once)
         if not ok2 or r ~= true then
           error(("%s: the runtime is broken after failing allocation %d (%s): %s")
                 :format(name, n - 1, tostring(err), tostring(r)))
+        end
+        local alive = asyncio.all_tasks()
+        if #alive > 0 then
+          error(("%s: failing allocation %d left %d tasks alive: %s")
+                :format(name, n - 1, #alive, tostring(alive[1])))
         end
       end
       print(name, "ok after " .. n .. " failures")

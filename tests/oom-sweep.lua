@@ -118,6 +118,21 @@ S.subprocess = function()
                                                    stdout = asyncio.subprocess.PIPE }):await()
   return p:communicate("through cat"):await()
 end
+S.tcp = function()
+  local srv = asyncio.start_server(function(r, w)
+    w:write(r:readline():await():upper())
+    w:drain():await()
+    w:close()
+  end, "127.0.0.1", 0):await()
+  local srv_guard <close> = srv
+  local r, w = asyncio.open_connection("127.0.0.1", srv:sockets()[1][2]):await()
+  w:write("ping\n")
+  local line = r:readline():await()
+  w:close()
+  srv:close()
+  srv:wait_closed():await()
+  return line
+end
 S.json = function()
   local json = require "asyncio.json"
   return json.encode(json.decode('{"a":[1,2.5,"x",null,{"b":true}]}'))
