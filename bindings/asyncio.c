@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "internal.h"
+#include "signals.h"
 
 #define LOOP_MT "aiolua.Loop"
 #define HANDLE_MT "aiolua.Handle"
@@ -107,12 +108,14 @@ static int l_iscoroutine(lua_State *L) {
 
 /* ---- handles: call_soon, call_later, call_at -------------------------- */
 
-typedef struct handle {
+typedef struct aiolua_handle {
   aiolua_timer_t timer;
   aiolua_rqcall_t rq;           /* its entry in the ready queue */
   aiolua_runtime_t *rt;
   int cancelled, queued;
   int anchor;                   /* registry ref while armed or queued */
+  int repeat;                   /* a signal's: runs each time it is queued */
+  int pending;                  /* signals that came while it was queued */
 } handle_t;
 
 static void handle_unanchor(lua_State *L, handle_t *h) {
@@ -121,6 +124,8 @@ static void handle_unanchor(lua_State *L, handle_t *h) {
   h->anchor = LUA_NOREF;
   h->rt->nhandles--;
 }
+
+static void handle_queue(handle_t *h);
 
 /* The handle's turn in the ready queue (protected by the drain): runs the
 ** callback unless cancelled meanwhile; an error is reported, as CPython's
@@ -140,9 +145,9 @@ static void handle_run(aiolua_runtime_t *rt, aiolua_rqcall_t *rq) {
   lua_getiuservalue(L, top + 1, 1);      /* stack: h, msgh, entry, pack */
   int n = (int)(lua_getfield(L, -1, "n"), lua_tointeger(L, -1));
   lua_pop(L, 1);
-  h->cancelled = 1;                      /* a handle runs once */
+  if (!h->repeat) h->cancelled = 1;      /* a handle runs once */
   if (!lua_checkstack(L, n + 2)) {       /* no room for its arguments */
-    handle_unanchor(L, h);
+    if (!h->repeat) handle_unanchor(L, h);
     lua_pushliteral(L, "stack overflow (too many callback arguments)");
     aiolua__report_failure(L, LUA_ERRERR, "Exception in callback", "handle",
                            top + 1, NULL, 0);
@@ -156,10 +161,14 @@ static void handle_run(aiolua_runtime_t *rt, aiolua_rqcall_t *rq) {
     h->cancelled = 0;
     h->queued = 1;
   } else {
-    handle_unanchor(L, h);
     if (status != LUA_OK)
       aiolua__report_failure(L, status, "Exception in callback", "handle",
                              top + 1, NULL, 0);
+    if (!h->repeat) handle_unanchor(L, h);
+    else if (h->pending > 0 && !h->cancelled) {  /* one run per signal */
+      h->pending--;
+      handle_queue(h);
+    }
   }
   lua_settop(L, top);
 }
@@ -169,6 +178,12 @@ static void handle_run(aiolua_runtime_t *rt, aiolua_rqcall_t *rq) {
 static void handle_queue(handle_t *h) {
   h->queued = 1;
   aiolua__rq_push_c(h->rt, &h->rq);
+}
+
+void aiolua__handle_signal(handle_t *h) {
+  if (h->cancelled) return;
+  if (h->queued) h->pending++;
+  else handle_queue(h);
 }
 
 static void handle_fire(aiolua_runtime_t *rt, aiolua_timer_t *t) {
@@ -230,11 +245,15 @@ static int l_call_at(lua_State *L) {
   return 1;
 }
 
-static int l_handle_cancel(lua_State *L) {
-  handle_t *h = luaL_checkudata(L, 1, HANDLE_MT);
+void aiolua__handle_cancel(lua_State *L, handle_t *h) {
   h->cancelled = 1;
+  h->pending = 0;
   aiolua__timer_stop(h->rt, &h->timer);
   if (!h->queued) handle_unanchor(L, h); /* else the queue's turn does */
+}
+
+static int l_handle_cancel(lua_State *L) {
+  aiolua__handle_cancel(L, luaL_checkudata(L, 1, HANDLE_MT));
   return 0;
 }
 
@@ -256,6 +275,7 @@ static int l_handle_when(lua_State *L) {
 typedef struct loop {
   int closed;
   int stopping;   /* stop() came before run_forever */
+  aiolua_sig_t *sigs;  /* its signal handlers */
 } loop_t;
 
 static loop_t *checkloop(lua_State *L) {
@@ -265,6 +285,7 @@ static loop_t *checkloop(lua_State *L) {
 static int new_loop(lua_State *L) {
   loop_t *lp = lua_newuserdatauv(L, sizeof *lp, 1);
   lp->closed = lp->stopping = 0;
+  lp->sigs = NULL;
   luaL_setmetatable(L, LOOP_MT);
   return 1;
 }
@@ -316,6 +337,13 @@ static int run_in_loop(lua_State *L, int loopidx, int nargs, int keep,
   return status;
 }
 
+/* Closes loop lp: its signal handlers go, as CPython's close() removes
+** them. */
+static void loop_close(lua_State *L, loop_t *lp) {
+  lp->closed = 1;
+  aiolua__sig_remove_all(L, &lp->sigs);
+}
+
 /* asyncio.run(main, ...): each run has a new loop, closed when it ends. */
 static int l_run(lua_State *L) {
   luaL_checkany(L, 1);
@@ -323,7 +351,7 @@ static int l_run(lua_State *L) {
   new_loop(L);
   lua_insert(L, 1);                      /* stack: loop, main, args... */
   int status = run_in_loop(L, 1, nargs, 0, &nres);
-  ((loop_t *)lua_touserdata(L, 1))->closed = 1;
+  loop_close(L, lua_touserdata(L, 1));
   if (status != LUA_OK) return lua_error(L);
   return nres;
 }
@@ -450,8 +478,44 @@ static int l_loop_close(lua_State *L) {
     if (lua_rawequal(L, -1, 1))
       return aiolua_error(L, "RuntimeError", "Cannot close a running event loop");
   }
-  lp->closed = 1;
+  loop_close(L, lp);
   return 0;
+}
+
+/* A loop collected without close() (or at exit) lets its signals go. */
+static int l_loop_gc(lua_State *L) {
+  aiolua__sig_remove_all(L, &((loop_t *)lua_touserdata(L, 1))->sigs);
+  return 0;
+}
+
+/* loop:add_signal_handler(sig, callback, args...): callback(args...) runs
+** as a callback of the loop each time signal sig (a number, or a name:
+** "SIGTERM") comes, instead of what the signal does, until
+** remove_signal_handler or the loop closes.  CPython's checks and errors. */
+static int l_add_signal_handler(lua_State *L) {
+  loop_t *lp = checkloop(L);
+  int signum = aiolua__sig_check(L, 2);
+  aiolua_future_t *f = aiolua_tofuture(L, 3);
+  if (aiolua__iscoro(L, 3) || (f && f->kind == KIND_SLEEP) ||
+      aiolua__push_async_body(L, 3))
+    return aiolua_error(L, "TypeError",
+                        "coroutines cannot be used with add_signal_handler()");
+  if (!lua_isfunction(L, 3))
+    return aiolua_error(L, "TypeError", "a function was expected, got %s",
+                        luaL_typename(L, 3));
+  if (lp->closed)
+    return aiolua_error(L, "RuntimeError", "Event loop is closed");
+  handle_t *h = new_handle(L, 3);        /* stack: loop, sig, fn, args, h */
+  h->repeat = 1;
+  aiolua__sig_add(L, &lp->sigs, signum, h);
+  return 0;
+}
+
+/* loop:remove_signal_handler(sig) -> true if sig had a handler. */
+static int l_remove_signal_handler(lua_State *L) {
+  loop_t *lp = checkloop(L);
+  lua_pushboolean(L, aiolua__sig_remove(L, &lp->sigs, aiolua__sig_check(L, 2)));
+  return 1;
 }
 
 static int l_loop_is_closed(lua_State *L) {
@@ -504,6 +568,8 @@ static const luaL_Reg loop_methods[] = {
   {"call_at", l_call_at},
   {"create_task", l_loop_create_task},
   {"create_future", l_loop_create_future},
+  {"add_signal_handler", l_add_signal_handler},
+  {"remove_signal_handler", l_remove_signal_handler},
   {NULL, NULL}
 };
 
@@ -544,6 +610,10 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *methods) {
 int luaopen_aiolua_asyncio(lua_State *L);
 int luaopen_aiolua_asyncio(lua_State *L) {
   new_class(L, LOOP_MT, loop_methods);
+  luaL_getmetatable(L, LOOP_MT);
+  lua_pushcfunction(L, l_loop_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
   new_class(L, HANDLE_MT, handle_methods);
   luaL_newlib(L, funcs);
   aiolua__error_funcs(L);

@@ -51,6 +51,7 @@ local lazy = {
   IncompleteReadError = "asyncio.streams", LimitOverrunError = "asyncio.streams",
   create_subprocess_exec = "asyncio.subprocess",
   create_subprocess_shell = "asyncio.subprocess", subprocess = "asyncio.subprocess",
+  signal = "aiolua.signals",
 }
 setmetatable(asyncio, { __index = function(t, k)
   local m = lazy[k]

@@ -11,6 +11,7 @@ local only = arg[once and 3 or 2]
 local ml = require "memlimit"
 ml.install()
 local tmp = os.tmpname()
+PID = io.open("/proc/self/stat"):read("l"):match("^%d+")
 
 local S = {}
 S.task = function()
@@ -132,6 +133,21 @@ S.tcp = function()
   srv:close()
   srv:wait_closed():await()
   return line
+end
+S.signal = function()
+  -- not awaiting the handler: a callback that cannot be called would
+  -- leave the run waiting for good, the handler keeping the loop alive
+  local loop = asyncio.get_running_loop()
+  local got = {}
+  loop:add_signal_handler(asyncio.signal.SIGUSR2, function(x) got[1] = x end, "old")
+  loop:add_signal_handler("SIGUSR2", function(x) got[1] = x end, "usr2")
+  os.execute("kill -USR2 " .. PID)
+  for _ = 1, 20 do
+    if got[1] then break end
+    asyncio.sleep(0.001):await()
+  end
+  loop:remove_signal_handler("SIGUSR2")
+  return got[1]
 end
 S.json = function()
   local json = require "asyncio.json"

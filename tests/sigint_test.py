@@ -230,6 +230,77 @@ end)
     check(status == 130, "exit status 130", ctx)
 
 
+@case
+def signal_handlers_replace_and_restore(binary):
+    """loop:add_signal_handler(SIGINT) takes Ctrl-C over (no
+    KeyboardInterrupt: the callback runs, once per signal); SIGTERM stops
+    the server-like main through a future (the graceful shutdown idiom);
+    after remove_signal_handler, Ctrl-C is KeyboardInterrupt again."""
+    p = Proc(binary, r'''
+local asyncio = require "asyncio"
+local signal = asyncio.signal
+asyncio.run(function()
+  local loop = asyncio.get_running_loop()
+  local stop = loop:create_future()
+  loop:add_signal_handler(signal.SIGINT, function() print("sigint handler") end)
+  loop:add_signal_handler("SIGTERM", function(why) stop:set_result(why) end, "terminated")
+  print("ready")
+  print("stopped: " .. stop:await())
+  print("removed: " .. tostring(loop:remove_signal_handler(signal.SIGINT)))
+  print("default again")
+  asyncio.sleep(10):await()
+end)
+print("not reached")
+''')
+    p.wait_line("ready")
+    p.sigint()
+    p.wait_line("sigint handler")
+    p.sigint()
+    p.wait_line("sigint handler")
+    p.p.send_signal(signal.SIGTERM)
+    p.wait_line("stopped: terminated")
+    p.wait_line("default again")
+    p.sigint()
+    status, out, err, _ = p.finish()
+    ctx = (status, out, err)
+    check(status == 130, "exit status 130", ctx)
+    check("removed: true" in out, "remove_signal_handler returned true", ctx)
+    check(err.count("KeyboardInterrupt") == 1, "one KeyboardInterrupt, the last", ctx)
+    check("not reached" not in out, "the script stopped", ctx)
+
+
+@case
+def signal_handlers_go_with_the_loop(binary):
+    """asyncio.run's loop closes with its handlers: a later SIGTERM does what
+    it did before (here: ends the process), and a callback error goes to
+    the exception handler without ending the loop."""
+    p = Proc(binary, r'''
+local asyncio = require "asyncio"
+asyncio.run(function()
+  local loop = asyncio.get_running_loop()
+  local n = 0
+  loop:add_signal_handler("SIGUSR1", function() n = n + 1; error("handler error " .. n) end)
+  print("ready")
+  while n < 2 do asyncio.sleep(0.01):await() end
+  print("survived " .. n)
+end)
+print("after run")
+while true do end
+''')
+    p.wait_line("ready")
+    p.p.send_signal(signal.SIGUSR1)
+    time.sleep(0.2)
+    p.p.send_signal(signal.SIGUSR1)
+    p.wait_line("survived 2")
+    p.wait_line("after run")
+    p.p.send_signal(signal.SIGTERM)
+    status, out, err, _ = p.finish()
+    ctx = (status, out, err)
+    check(status == -signal.SIGTERM, "SIGTERM's default action ended it", ctx)
+    check(err.count("Exception in callback") == 2 and "handler error 2" in err,
+          "each callback error was reported", ctx)
+
+
 def main():
     binary = sys.argv[1]
     failed = 0
