@@ -189,6 +189,31 @@ static void push_frame_name(lua_State *L, lua_Debug *ar) {
   }
 }
 
+/* [f] -> [name] : how a task's repr names its coroutine, function f
+** (ar: its "S" info): "f()" for the body of an async function or a field
+** of a loaded module (as Python's "say_after()"), else "function
+** <src:line>". */
+void aiolua__push_coro_name(lua_State *L, const lua_Debug *ar) {
+  lua_getfield(L, LUA_REGISTRYINDEX, "aiolua.asyncnames");
+  lua_pushvalue(L, -2);
+  if (lua_rawget(L, -2) == LUA_TSTRING) {  /* stack: f, names, name */
+    lua_pushfstring(L, "%s()", lua_tostring(L, -1));
+    lua_replace(L, -4);
+    lua_pop(L, 2);
+    return;
+  }
+  lua_pop(L, 2);
+  lua_pushvalue(L, -1);                    /* stack: f, f */
+  if (push_global_name(L)) {
+    lua_pushfstring(L, "%s()", lua_tostring(L, -1));
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+  } else {
+    lua_pushfstring(L, "function <%s:%d>", ar->short_src, ar->linedefined);
+    lua_replace(L, -2);
+  }
+}
+
 #define TB_FIRST 10  /* frames shown before skipping, as luaL_traceback */
 #define TB_LAST 11   /* frames shown after skipping */
 

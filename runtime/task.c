@@ -470,37 +470,6 @@ static int l_result(lua_State *L) {
 
 /* task:get_coro() is not provided: the coroutine is consumed. */
 
-/* [] -> [name] : the name of the Lua function at fidx as Python shows a
-** coroutine's (its field in a loaded module: "f()" for a global,
-** "mod.f()"), or "function <src:line>" (ar: its "S" info). */
-static void push_func_name(lua_State *L, int fidx, const lua_Debug *ar) {
-  int top = lua_gettop(L);
-  fidx = lua_absindex(L, fidx);
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  lua_pushnil(L);
-  while (lua_next(L, top + 1)) {         /* stack: loaded, mod, m */
-    if (lua_type(L, -1) == LUA_TTABLE) {
-      lua_pushnil(L);
-      while (lua_next(L, -2)) {          /* stack: ..., m, k, v */
-        if (lua_rawequal(L, -1, fidx) && lua_type(L, -2) == LUA_TSTRING) {
-          const char *mod = lua_tostring(L, top + 2);
-          if (strcmp(mod, LUA_GNAME) == 0)
-            lua_pushfstring(L, "%s()", lua_tostring(L, -2));
-          else
-            lua_pushfstring(L, "%s.%s()", mod, lua_tostring(L, -2));
-          lua_replace(L, top + 1);
-          lua_settop(L, top + 1);
-          return;
-        }
-        lua_pop(L, 1);
-      }
-    }
-    lua_pop(L, 1);
-  }
-  lua_pushfstring(L, "function <%s:%d>", ar->short_src, ar->linedefined);
-  lua_replace(L, top + 1);
-}
-
 /* [] -> [desc] : "coro=<f() running at src:line> " for a pending task: its
 ** body and where it is suspended (the line of its await), or where it
 ** starts; "" when that is not known (a C body, a finished task). */
@@ -536,11 +505,10 @@ static void push_coro_desc(lua_State *L, int idx, aiolua_task_t *t) {
     lua_pushliteral(L, "");
     return;
   }
-  push_func_name(L, -1, &body);          /* stack: fn, name */
+  aiolua__push_coro_name(L, &body);      /* stack: name */
   lua_pushfstring(L, " coro=<%s running at %s:%d>", lua_tostring(L, -1),
                   body.short_src, body.currentline);
-  lua_replace(L, -3);
-  lua_pop(L, 1);
+  lua_replace(L, -2);
 }
 
 /* <Task pending name='Task-2' coro=<say_after() running at t.lua:5>>, or
@@ -567,6 +535,87 @@ static int l_tostring(lua_State *L) {
   return 1;
 }
 
+/* task:get_stack() -> the Lua frames of a pending task, oldest first, as
+** CPython's: {file =, line =, name =} each (name: as a traceback names
+** the function); {} for a task that is done or not started. */
+static int l_get_stack(lua_State *L) {
+  aiolua_task_t *t = checktask(L, 1);
+  lua_State *co = t->fut.state == FUT_PENDING ? t->co : NULL;
+  lua_newtable(L);                       /* 2: frames, newest first */
+  lua_Debug ar;
+  int n = 0;
+  for (int level = co == L; co && lua_getstack(co, level, &ar); level++) {
+    lua_getinfo(co, "Slnf", &ar);
+    lua_xmove(co, L, 1);                 /* stack: frames, f */
+    if (*ar.what == 'C') {
+      lua_pop(L, 1);
+      continue;
+    }
+    if (ar.name) {
+      lua_pushstring(L, ar.name);
+      lua_replace(L, -2);
+    } else {                             /* a task's body: "worker()" */
+      size_t len;
+      aiolua__push_coro_name(L, &ar);
+      const char *s = lua_tolstring(L, -1, &len);
+      if (len > 2 && s[len - 1] == ')' && s[len - 2] == '(') {
+        lua_pushlstring(L, s, len - 2);
+        lua_replace(L, -2);
+      }
+    }
+    lua_createtable(L, 0, 3);            /* stack: frames, name, frame */
+    lua_insert(L, -2);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, ar.short_src);
+    lua_setfield(L, -2, "file");
+    lua_pushinteger(L, ar.currentline);
+    lua_setfield(L, -2, "line");
+    lua_rawseti(L, 2, ++n);
+  }
+  for (int i = 1, j = n; i < j; i++, j--) {  /* oldest first */
+    lua_rawgeti(L, 2, i);
+    lua_rawgeti(L, 2, j);
+    lua_rawseti(L, 2, i);
+    lua_rawseti(L, 2, j);
+  }
+  return 1;
+}
+
+/* task:print_stack([file]): writes the stack of a pending task, or the
+** traceback of a failed one, to file (io.stderr), as CPython's. */
+static int l_print_stack(lua_State *L) {
+  aiolua_task_t *t = checktask(L, 1);
+  lua_settop(L, 2);
+  if (lua_isnil(L, 2)) {
+    lua_getglobal(L, "io");
+    if (lua_istable(L, -1)) lua_getfield(L, -1, "stderr"); else lua_pushnil(L);
+    lua_replace(L, 2);
+    lua_settop(L, 2);
+  }
+  lua_getfield(L, 2, "write");           /* 3: file.write */
+  lua_pushvalue(L, 2);
+  luaL_tolstring(L, 1, NULL);            /* the task's repr */
+  if (t->fut.state == FUT_PENDING && t->co) {
+    lua_pushfstring(L, "Stack for %s (most recent call first):\n",
+                    lua_tostring(L, -1));
+    aiolua_traceback_of(L, t->co, NULL, t->co == L);
+  } else if (t->fut.state == FUT_FAILED &&
+             aiolua__getextra(L, 1, "traceback") == LUA_TSTRING) {
+    lua_pushfstring(L, "Traceback for %s (most recent call first):\n",
+                    lua_tostring(L, -2));
+    lua_insert(L, -2);
+  } else {
+    if (t->fut.state == FUT_FAILED) lua_pop(L, 1);
+    lua_pushfstring(L, "No stack for %s", lua_tostring(L, -1));
+    lua_pushliteral(L, "");
+  }
+  lua_pushliteral(L, "\n");
+  lua_concat(L, 3);                      /* stack: write, file, repr, text */
+  lua_remove(L, -2);
+  lua_call(L, 2, 0);
+  return 0;
+}
+
 static int l_gc(lua_State *L) {
   aiolua__report_unretrieved(L, 1, "Task");
   return 0;
@@ -579,6 +628,8 @@ static const luaL_Reg task_methods[] = {
   {"get_name", l_get_name},
   {"set_name", l_set_name},
   {"result", l_result},
+  {"get_stack", l_get_stack},
+  {"print_stack", l_print_stack},
   {NULL, NULL}
 };
 

@@ -91,6 +91,46 @@ t.test("tostring of a task shows its coroutine and where it waits, as CPython's 
   anon:await()
 end)
 
+t.test("get_stack and print_stack, as CPython's", function()
+  local src = debug.getinfo(1, "S").short_src
+  local function inner() sleep(1):await() end
+  local worker = asyncio.async(function() inner() end, "worker")
+  local task = create_task(worker())
+  t.same_as(task:get_stack(), {}, "not started: no frames")
+  yield()
+  local frames = task:get_stack()
+  t.eq(#frames, 2, "the body and inner, oldest first")
+  t.eq(frames[1].name, "worker")
+  t.eq(frames[1].file, src)
+  t.eq(frames[2].name, "inner")
+  t.eq(frames[2].line, debug.getinfo(inner, "S").linedefined)
+  local out = {}
+  local sink = { write = function(_, s) out[#out + 1] = s end }
+  task:print_stack(sink)
+  local text = table.concat(out)
+  t.ok(text:find("^Stack for <Task pending name='[^']+' coro=<worker%(%) running at "), text)
+  t.ok(text:find("in upvalue 'inner'", 1, true), text)
+  t.ok(text:find("in async function 'worker'", 1, true), text)
+  task:cancel()
+  pcall(asyncio.await, task)
+  out = {}
+  task:print_stack(sink)
+  t.eq(table.concat(out), ("No stack for <Task cancelled name='%s'>\n"):format(task:get_name()))
+  t.same_as(task:get_stack(), {})
+  local failed = create_task(function() error("kaput") end)
+  pcall(asyncio.await, failed)
+  out = {}
+  failed:print_stack(sink)
+  text = table.concat(out)
+  t.ok(text:find("^Traceback for <Task finished name='[^']+' exception=[^>]*kaput>"), text)
+  t.ok(text:find("in function 'error'", 1, true), text)
+  local mine = asyncio.current_task():get_stack()
+  t.ok(#mine >= 1 and mine[#mine].line == debug.getinfo(1, "l").currentline - 1,
+       "the running task: where get_stack was called")
+  t.raises("Task expected", task.get_stack, asyncio.Future())
+  t.eq(asyncio.Future().get_stack, nil, "a Future has none")
+end)
+
 t.test("Task:result() returns all results; await too", function()
   local task = create_task(function() return 1, nil, 3 end)
   local a, b, c = task:await()
