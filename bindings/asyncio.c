@@ -356,14 +356,14 @@ static int l_run(lua_State *L) {
   return nres;
 }
 
-/* loop:run_until_complete(aw) */
+/* loop:run_until_complete(aw), or (fn, args...) as asyncio.run takes */
 static int l_run_until_complete(lua_State *L) {
   loop_t *lp = checkloop(L);
   luaL_checkany(L, 2);
   if (lp->closed)
     return aiolua_error(L, "RuntimeError", "Event loop is closed");
-  lua_settop(L, 2);
   if (aiolua_tofuture(L, 2)) {           /* a future: a task awaiting it */
+    lua_settop(L, 2);
     lua_pushcfunction(L, aiolua__await);
     lua_insert(L, 2);
   }

@@ -2,7 +2,8 @@
 -- ensure_future and gather.  The rest loads on first use (see the end):
 -- timeouts.lua (timeout, wait_for), combinators.lua (wait, as_completed,
 -- shield), taskgroups.lua (TaskGroup), queues.lua, locks.lua,
--- streams.lua (open_connection, start_server) and subprocess.lua.
+-- streams.lua (open_connection, start_server), subprocess.lua and
+-- runners.lua (Runner).
 local core = require "aiolua.asyncio"
 local asyncio = {}
 for k, v in pairs(core) do asyncio[k] = v end
@@ -39,7 +40,7 @@ local lazy = {
   wait = "asyncio.combinators", as_completed = "asyncio.combinators",
   shield = "asyncio.combinators", FIRST_COMPLETED = "asyncio.combinators",
   FIRST_EXCEPTION = "asyncio.combinators", ALL_COMPLETED = "asyncio.combinators",
-  TaskGroup = "asyncio.taskgroups",
+  TaskGroup = "asyncio.taskgroups", Runner = "asyncio.runners",
   Queue = "asyncio.queues", LifoQueue = "asyncio.queues",
   PriorityQueue = "asyncio.queues", QueueEmpty = "asyncio.queues",
   QueueFull = "asyncio.queues", QueueShutDown = "asyncio.queues",

@@ -13,6 +13,10 @@ local function show(v)
 end
 
 function t.test(name, fn) cases[#cases + 1] = { name = name, fn = fn } end
+-- A case that runs outside any event loop (it makes its own).
+function t.test_outside(name, fn)
+  cases[#cases + 1] = { name = name, fn = fn, outside = true }
+end
 
 function t.eq(got, want, what)
   if got ~= want then
@@ -77,7 +81,8 @@ function t.run()
   local passed, failed = 0, 0
   for i, c in ipairs(cases) do
     events = {}
-    local ok, err = pcall(asyncio.run, c.fn)
+    local ok, err
+    if c.outside then ok, err = pcall(c.fn) else ok, err = pcall(asyncio.run, c.fn) end
     if ok then
       local left = #asyncio.all_tasks()
       if left > 0 then ok, err = false, left .. " task(s) left behind" end
