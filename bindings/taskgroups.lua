@@ -80,7 +80,11 @@ end
 M.TaskGroup = async(function(fn, ...)
   local tg = new_taskgroup()
   if not tg._parent then error(Error("RuntimeError", "TaskGroup outside a task"), 0) end
-  local res = pack(pcall(fn, tg, ...))
+  local body = fn
+  if asyncio.iscoroutinefunction(fn) then  -- its body runs here too
+    body = function(...) return await(fn(...)) end
+  end
+  local res = pack(pcall(body, tg, ...))
   local propagate_cancel
   local err = not res[1] and res[2] or nil
   if not res[1] then

@@ -10,9 +10,19 @@ local pack, unpack, type = table.pack, table.unpack, type
 
 local M = {}
 
+-- fn, or for an async function one that awaits its coroutine: its body
+-- runs in the current task either way.
+local function inline(fn)
+  if asyncio.iscoroutinefunction(fn) then
+    return function(...) return await(fn(...)) end
+  end
+  return fn
+end
+
 -- timeout(delay, fn, ...): runs fn(...) in the current task under a
 -- deadline (CPython's asyncio.timeout).  delay == nil: no deadline.
 local function run_with_timeout(delay, fn, ...)
+  fn = inline(fn)
   local task = current_task()
   if not task then
     error(Error("RuntimeError", "timeout() must be used inside a task"), 2)
@@ -39,24 +49,110 @@ local function run_with_timeout(delay, fn, ...)
   return unpack(res, 2, res.n)
 end
 
-M.timeout = async(function(delay, fn, ...)
-  if type(fn) ~= "function" then
-    error(Error("TypeError", "timeout(delay, fn, ...) needs a function"), 2)
-  end
+local timeout_fn = async(function(delay, fn, ...)
   return run_with_timeout(delay, fn, ...)
 end, "timeout")
 
--- timeout_at(when, fn, ...): the same with the deadline in loop:time()'s
--- clock (CPython's asyncio.timeout_at).  when == nil: no deadline.
-M.timeout_at = async(function(when, fn, ...)
-  if type(fn) ~= "function" then
-    error(Error("TypeError", "timeout_at(when, fn, ...) needs a function"), 2)
+local timeout_at_fn = async(function(when, fn, ...)
+  return run_with_timeout(when and when - get_running_loop():time(), fn, ...)
+end, "timeout_at")
+
+-- ---- Timeout: the `async with asyncio.timeout(...) as cm` form ------------
+-- local cm <close> = asyncio.timeout(delay): the rest of the enclosing
+-- block runs under the deadline; leaving it by the deadline's cancellation
+-- raises TimeoutError instead (a __close that raises replaces the error).
+local Timeout = { __name = "Timeout" }
+Timeout.__index = Timeout
+
+local function new_timeout(when, level)
+  local task = current_task()
+  if not task then
+    error(Error("RuntimeError", "Timeout should be used inside a task"), level + 1)
   end
+  local self = setmetatable({ _task = task, _cancelling = task:cancelling(),
+                              _state = "entered", _loop = get_running_loop() },
+                            Timeout)
+  self._on_timeout = function()
+    self._handle = nil
+    self._state = "expiring"
+    task:cancel()
+  end
+  self:reschedule(when)
+  return self
+end
+
+-- cm:when() -> the deadline in loop:time()'s clock, or nil.
+function Timeout:when() return self._when end
+
+-- cm:reschedule(when): a new deadline (nil: none); one already passed
+-- fires at once.
+function Timeout:reschedule(when)
+  if self._state ~= "entered" then
+    error(Error("RuntimeError", "Cannot change state of " .. self._state .. " Timeout"), 2)
+  end
+  if when ~= nil and type(when) ~= "number" then
+    error(Error("TypeError", "when must be a number or nil"), 2)
+  end
+  self._when = when
+  if self._handle then self._handle:cancel() end
+  self._handle = nil
+  if when == nil then return end
+  local loop = self._loop
+  if when <= loop:time() then self._handle = loop:call_soon(self._on_timeout)
+  else self._handle = loop:call_at(when, self._on_timeout) end
+end
+
+-- cm:expired() -> whether the deadline passed and cancelled the block.
+function Timeout:expired()
+  return self._state == "expiring" or self._state == "expired"
+end
+
+function Timeout:__close(err)
+  if self._handle then self._handle:cancel() end
+  self._handle = nil
+  if self._state == "expiring" then
+    self._state = "expired"
+    if self._task:uncancel() <= self._cancelling and err ~= nil
+       and iserror(err, "CancelledError") then
+      error(Error("TimeoutError", ""), 0)
+    end
+  elseif self._state == "entered" then
+    self._state = "exited"
+  end
+end
+
+function Timeout:__tostring()
+  local w = self._when and (" when=%.3f"):format(self._when) or ""
+  return ("<Timeout [%s]%s>"):format(self._state, w)
+end
+
+-- timeout(delay, fn, ...) -> an awaitable running fn(...) under the
+-- deadline; timeout(delay) -> a Timeout for a <close> variable.
+function M.timeout(delay, fn, ...)
+  if delay ~= nil and type(delay) ~= "number" then
+    error(Error("TypeError", "timeout: delay must be a number or nil"), 2)
+  end
+  if fn == nil and select("#", ...) == 0 then
+    return new_timeout(delay and get_running_loop():time() + delay, 2)
+  end
+  if type(fn) ~= "function" then
+    error(Error("TypeError", "timeout(delay, fn, ...) needs a function"), 2)
+  end
+  return timeout_fn(delay, fn, ...)
+end
+
+-- timeout_at(when [, fn, ...]): the same with the deadline in
+-- loop:time()'s clock (CPython's asyncio.timeout_at).  when == nil: none.
+function M.timeout_at(when, fn, ...)
   if when ~= nil and type(when) ~= "number" then
     error(Error("TypeError", "timeout_at: when must be a number or nil"), 2)
   end
-  return run_with_timeout(when and when - get_running_loop():time(), fn, ...)
-end, "timeout_at")
+  if fn == nil and select("#", ...) == 0 then return new_timeout(when, 2) end
+  if type(fn) ~= "function" then
+    error(Error("TypeError", "timeout_at(when, fn, ...) needs a function"), 2)
+  end
+  return timeout_at_fn(when, fn, ...)
+end
 
 -- Cancels fut and waits until it is done (CPython's _cancel_and_wait).
 local function cancel_and_wait(fut)

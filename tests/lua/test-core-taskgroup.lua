@@ -216,4 +216,14 @@ t.test("create_task cancels a task the group cannot record", function()
   t.eq(ran, false, "the unrecorded task never ran")
 end)
 
+t.test("TaskGroup(async function(tg) ...): the async body runs in the group", function()
+  local r = {}
+  asyncio.TaskGroup(asyncio.async(function(tg, x)
+    tg:create_task(function() asyncio.sleep(0.01):await(); r[#r + 1] = "child" end)
+    asyncio.sleep(0):await()
+    r[#r + 1] = "body " .. x
+  end), "x"):await()
+  t.same_as(r, { "body x", "child" }, "the body ran, the group waited for the child")
+end)
+
 t.run()

@@ -191,7 +191,8 @@ t.test("timeout: fn finishing just in time leaves no cancellation behind", funct
 end)
 
 t.test("timeout of a non-function raises TypeError", function()
-  t.raises("TypeError", asyncio.await, timeout(1, 42))
+  t.raises("TypeError", timeout, 1, 42)
+  t.raises("delay must be a number", timeout, "1", print)
 end)
 
 t.test("timeout_at(when, fn): the deadline in loop:time()'s clock", function()
@@ -215,8 +216,85 @@ t.test("timeout_at(when, fn): the deadline in loop:time()'s clock", function()
   end))
   t.same_as(t.events(), { "body runs" })
   t.eq(asyncio.timeout_at(nil, function() return "no deadline" end):await(), "no deadline")
-  t.raises("TypeError", asyncio.await, asyncio.timeout_at(loop:time(), 42))
-  t.raises("when must be a number", asyncio.await, asyncio.timeout_at("soon", print))
+  t.raises("TypeError", asyncio.timeout_at, loop:time(), 42)
+  t.raises("when must be a number", asyncio.timeout_at, "soon", print)
+end)
+
+t.test("timeout(delay, fn) and timeout_at with an async function: its body runs under the deadline", function()
+  local f = asyncio.async(function(x) sleep(0.001):await(); return x * 2 end)
+  t.eq(timeout(1, f, 21):await(), 42)
+  local loop = asyncio.get_running_loop()
+  t.eq(asyncio.timeout_at(loop:time() + 1, f, 4):await(), 8)
+  t.raises("TimeoutError", asyncio.await, timeout(0.01, asyncio.async(function() sleep(1):await() end)))
+end)
+
+-- The port of `async with asyncio.timeout(d) as cm:` is a <close> variable:
+-- the rest of its block runs under the deadline.
+t.test("local cm <close> = timeout(d): TimeoutError out of the block", function()
+  local ok, err = pcall(function()
+    local cm <close> = timeout(0.02)
+    t.eq(cm:expired(), false)
+    log("in block")
+    sleep(1):await()
+    log("not here")
+  end)
+  t.eq(ok, false)
+  t.ok(asyncio.iserror(err, "TimeoutError"), tostring(err))
+  t.same_as(t.events(), { "in block" })
+  t.eq(asyncio.current_task():cancelling(), 0, "the cancellation was taken back")
+  -- in time: nothing happens
+  do
+    local cm <close> = timeout(0.5)
+    sleep(0.001):await()
+    t.eq(cm:expired(), false)
+  end
+  sleep(0.01):await()
+end)
+
+t.test("Timeout: when, reschedule, expired, nil deadline, errors", function()
+  local loop = asyncio.get_running_loop()
+  do
+    local cm <close> = timeout(0.01)
+    t.ok(math.abs(cm:when() - (loop:time() + 0.01)) < 0.005, "when")
+    cm:reschedule(loop:time() + 0.2)                    -- pushed back
+    sleep(0.03):await()
+    t.eq(cm:expired(), false, "the old deadline passed harmlessly")
+    cm:reschedule(nil)
+    t.eq(cm:when(), nil)
+    sleep(0.01):await()
+  end
+  local cm2
+  local ok, err = pcall(function()
+    local cm <close> = timeout(nil)                     -- no deadline yet
+    cm2 = cm
+    cm:reschedule(loop:time() - 1)                      -- passed: at once
+    sleep(1):await()
+  end)
+  t.ok(not ok and asyncio.iserror(err, "TimeoutError"), tostring(err))
+  t.eq(cm2:expired(), true)
+  t.raises("Cannot change state of expired Timeout", cm2.reschedule, cm2, 1)
+  t.ok(tostring(cm2):find("<Timeout [expired]", 1, true), tostring(cm2))
+  do
+    local cm <close> = asyncio.timeout_at(loop:time() + 1)
+    t.raises("when must be a number or nil", cm.reschedule, cm, "later")
+  end
+  -- an error of the block passes through; an outside cancel stays one
+  t.raises("mine", function() local cm <close> = timeout(1); error("mine") end)
+  local task = create_task(function()
+    local cm <close> = timeout(1)
+    sleep(1):await()
+  end)
+  sleep(0):await()
+  task:cancel()
+  t.raises("CancelledError", asyncio.await, task)
+end)
+
+t.test("Timeout outside a task raises RuntimeError", function()
+  local ok, err
+  asyncio.get_running_loop():call_soon(function() ok, err = pcall(timeout, 1) end)
+  sleep(0):await()
+  t.eq(ok, false)
+  t.ok(tostring(err):find("inside a task", 1, true), tostring(err))
 end)
 
 t.run()
