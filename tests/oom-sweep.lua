@@ -114,6 +114,13 @@ end
 S.timeout = function()
   return pcall(asyncio.await, asyncio.timeout(0.001, function() asyncio.sleep(0.05):await() end))
 end
+S.timeout_cm = function()
+  return pcall(function()
+    local cm <close> = asyncio.timeout(0.001)
+    cm:reschedule(asyncio.get_running_loop():time() + 0.002)
+    asyncio.sleep(0.05):await()
+  end)
+end
 S.subprocess = function()
   local p = asyncio.create_subprocess_exec("cat", { stdin = asyncio.subprocess.PIPE,
                                                    stdout = asyncio.subprocess.PIPE }):await()
