@@ -9,6 +9,7 @@
 ** every close callback has run; only then is the runtime freed.
 */
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <lualib.h>
@@ -193,9 +194,23 @@ void aiolua__slot_clear(lua_State *L, int t, aiolua_slots_t *s, int *slot) {
   *slot = LUA_NOREF;
 }
 
+/* A write to a socket or pipe whose peer has gone raises SIGPIPE, whose
+** default action ends the process at once: ignore it, as Python and
+** Node.js do, so that the write fails with EPIPE (BrokenPipeError) -- but
+** leave a host's own handler alone. */
+static void ignore_sigpipe(void) {
+  struct sigaction sa;
+  if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL &&
+      !(sa.sa_flags & SA_SIGINFO)) {
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+  }
+}
+
 aiolua_runtime_t *aiolua_runtime_new(uv_loop_t *loop, int flags) {
   aiolua_runtime_t *rt = calloc(1, sizeof *rt);
   if (rt == NULL) return NULL;
+  ignore_sigpipe();
   rt->flags = flags;
   if (loop) {
     rt->loop = loop;

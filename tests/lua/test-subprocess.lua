@@ -108,4 +108,21 @@ t.test("a child dropped without waiting does not hold the loop", function()
   t.ok(asyncio.get_running_loop():time() - t0 < 2)
 end)
 
+t.test("writing to the stdin of a child that exited raises BrokenPipeError", function()
+  local sp = asyncio.subprocess
+  local p = asyncio.create_subprocess_exec("true", { stdin = sp.PIPE }):await()
+  t.eq(p:wait():await(), 0)
+  local ok, err
+  for _ = 1, 20 do
+    ok, err = pcall(function()
+      p.stdin:write(("x"):rep(65536))
+      p.stdin:drain():await()
+    end)
+    if not ok then break end
+  end
+  t.eq(ok, false)
+  t.ok(asyncio.iserror(err, "BrokenPipeError"), tostring(err))
+  p.stdin:close()
+end)
+
 t.run()
