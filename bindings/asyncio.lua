@@ -48,6 +48,7 @@ local lazy = {
   BoundedSemaphore = "asyncio.locks", Condition = "asyncio.locks",
   Barrier = "asyncio.locks", BrokenBarrierError = "asyncio.locks",
   open_connection = "asyncio.streams", start_server = "asyncio.streams",
+  open_unix_connection = "asyncio.streams", start_unix_server = "asyncio.streams",
   StreamReader = "asyncio.streams", StreamWriter = "asyncio.streams",
   IncompleteReadError = "asyncio.streams", LimitOverrunError = "asyncio.streams",
   create_subprocess_exec = "asyncio.subprocess",

@@ -1,9 +1,10 @@
 /*
-** streams.c -- TCP on libuv for asyncio's streams (require
-** "aiolua.streams"; bindings/streams.lua makes StreamReader, StreamWriter,
-** open_connection and start_server of them).  A connection may also be a
-** pipe to a subprocess (subprocess.c makes those, streams.h).
+** streams.c -- TCP and Unix sockets on libuv for asyncio's streams
+** (require "aiolua.streams"; bindings/streams.lua makes StreamReader,
+** StreamWriter, open_connection and start_server of them).  A connection
+** may also be a pipe to a subprocess (subprocess.c makes those, streams.h).
 **   connect(host, port) -> future of a Conn     listen(host, port, backlog)
+**   connect_unix(path) -> future of a Conn      listen_unix(path, backlog)
 **   Conn: buffered, find(sep), take(n), eof, error, wait_data, write,
 **         write_size, wait_drain(low), shutdown, close, closing,
 **         wait_closed, address(peer), set_limit(n)
@@ -17,6 +18,9 @@
 */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include "internal.h"
 #include "streams.h"
 
@@ -44,7 +48,11 @@ struct conn {
 typedef struct { conn_t *c; } lconn_t;
 
 typedef struct server {
-  uv_tcp_t tcp;
+  union {                      /* first: (server_t *)handle */
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;            /* a Unix socket's */
+  } h;
+  char *path;                  /* a Unix socket's, unlinked at close */
   aiolua_runtime_t *rt;
   int pending;                 /* connections libuv holds for accept() */
   int err;
@@ -461,6 +469,14 @@ static int l_address(lua_State *L) {
   conn_t *c = checkconn(L);
   struct sockaddr_storage ss;
   int len = sizeof ss, r;
+  if (!c->closing && c->h.tcp.type == UV_NAMED_PIPE) {  /* a path */
+    char path[1024];
+    size_t n = sizeof path;
+    r = lua_toboolean(L, 2) ? uv_pipe_getpeername(&c->h.pipe, path, &n)
+                            : uv_pipe_getsockname(&c->h.pipe, path, &n);
+    if (r == 0) lua_pushlstring(L, path, n); else lua_pushliteral(L, "");
+    return 1;
+  }
   if (c->closing || c->h.tcp.type != UV_TCP) {
     lua_pushnil(L);
     return 1;
@@ -642,7 +658,9 @@ static void on_connection(uv_stream_t *st, int status) {
 }
 
 static void on_server_closed(uv_handle_t *h) {
-  free(h);
+  server_t *s = (server_t *)h;
+  free(s->path);
+  free(s);
 }
 
 /* listen(host, port, backlog) -> Server (bound and listening) */
@@ -679,13 +697,13 @@ static int l_listen(lua_State *L) {
   server_t *s = calloc(1, sizeof *s);
   if (s == NULL) return luaL_error(L, "not enough memory");
   s->rt = aiolua_runtime_from_lua(L);
-  uv_tcp_init(aiolua_runtime_loop(s->rt), &s->tcp);
+  uv_tcp_init(aiolua_runtime_loop(s->rt), &s->h.tcp);
   u->s = s;
-  r = uv_tcp_bind(&s->tcp, (struct sockaddr *)&ss, 0);
-  if (r == 0) r = uv_listen((uv_stream_t *)&s->tcp, (int)backlog, on_connection);
+  r = uv_tcp_bind(&s->h.tcp, (struct sockaddr *)&ss, 0);
+  if (r == 0) r = uv_listen((uv_stream_t *)&s->h.tcp, (int)backlog, on_connection);
   if (r < 0) {
     s->closing = 1;
-    uv_close((uv_handle_t *)&s->tcp, on_server_closed);
+    uv_close((uv_handle_t *)&s->h.tcp, on_server_closed);
     u->s = NULL;
     lua_pushfstring(L, "listen on %s:%d", host, (int)port);
     aiolua__push_uverror(L, lua_tostring(L, -1), r);
@@ -713,8 +731,11 @@ static int l_accept(lua_State *L) {
     return 1;
   }
   conn_t *c = aiolua__conn_push(L);              /* stack: ..., fut, conn */
-  uv_tcp_init(aiolua_runtime_loop(s->rt), &c->h.tcp);
-  int r = uv_accept((uv_stream_t *)&s->tcp, (uv_stream_t *)&c->h.tcp);
+  if (s->h.tcp.type == UV_NAMED_PIPE)
+    uv_pipe_init(aiolua_runtime_loop(s->rt), &c->h.pipe, 0);
+  else
+    uv_tcp_init(aiolua_runtime_loop(s->rt), &c->h.tcp);
+  int r = uv_accept((uv_stream_t *)&s->h.tcp, (uv_stream_t *)&c->h.tcp);
   s->pending--;
   if (r < 0) {
     lua_pop(L, 1);
@@ -731,9 +752,13 @@ static int l_accept(lua_State *L) {
 
 static int l_server_address(lua_State *L) {
   server_t *s = checkserver(L);
+  if (s->h.tcp.type == UV_NAMED_PIPE) {  /* a Unix socket: its path */
+    if (s->closing) lua_pushnil(L); else lua_pushstring(L, s->path);
+    return 1;
+  }
   struct sockaddr_storage ss;
   int len = sizeof ss;
-  int r = s->closing ? -1 : uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&ss, &len);
+  int r = s->closing ? -1 : uv_tcp_getsockname(&s->h.tcp, (struct sockaddr *)&ss, &len);
   push_addr(L, &ss, r == 0);
   return 1;
 }
@@ -741,7 +766,8 @@ static int l_server_address(lua_State *L) {
 static void server_close(server_t *s) {
   if (s->closing) return;
   s->closing = 1;
-  uv_close((uv_handle_t *)&s->tcp, on_server_closed);
+  if (s->path) unlink(s->path);          /* as CPython 3.13's cleanup */
+  uv_close((uv_handle_t *)&s->h.tcp, on_server_closed);
 }
 
 /* Lets the server of u go: its accept() waiter woken (it sees the server
@@ -774,6 +800,107 @@ static int l_server_gc(lua_State *L) {
   return 0;
 }
 
+/* ---- Unix sockets -------------------------------------------------------- */
+
+typedef struct pconnecting {
+  uv_connect_t req;
+  aiolua_runtime_t *rt;
+  aiolua_future_t *fut;        /* NULL once cancelled */
+  conn_t *c;
+  int cref;                    /* registry ref of its Lua object */
+  char what[300];
+} pconnecting_t;
+
+static void on_pipe_connect(uv_connect_t *req, int status) {
+  pconnecting_t *k = (pconnecting_t *)req;
+  lua_State *L = rt_L(k->rt);
+  if ((status < 0 || k->fut == NULL) && !k->c->closing) aiolua__conn_close(k->c);
+  if (k->fut) {
+    aiolua_future_on_cancel(k->fut, NULL, NULL);
+    if (status == 0) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, k->cref);
+      aiolua_future_resolve(k->fut, L, 1);
+    } else {
+      aiolua__push_uverror(L, k->what, status);
+      aiolua_future_reject(k->fut, L);
+    }
+  }
+  luaL_unref(L, LUA_REGISTRYINDEX, k->cref);
+  free(k);
+}
+
+/* A cancelled connect finishes in on_pipe_connect, which closes it. */
+static void cancel_pipe_connect(aiolua_future_t *f, void *data) {
+  (void)f;
+  ((pconnecting_t *)data)->fut = NULL;
+}
+
+/* The path at 1, which must fit a sockaddr_un (libuv would cut it). */
+static const char *check_unix_path(lua_State *L, const char *what) {
+  size_t n;
+  const char *path = luaL_checklstring(L, 1, &n);
+  if (n >= sizeof(((struct sockaddr_un *)0)->sun_path) || strlen(path) != n) {
+    lua_pushfstring(L, "%s %s", what, path);
+    aiolua__push_uverror(L, lua_tostring(L, -1),
+                         strlen(path) != n ? UV_EINVAL : UV_ENAMETOOLONG);
+    lua_error(L);
+  }
+  return path;
+}
+
+/* connect_unix(path) -> future of a Conn */
+static int l_connect_unix(lua_State *L) {
+  const char *path = check_unix_path(L, "connect to");
+  aiolua_runtime_t *rt = aiolua_runtime_from_lua(L);
+  conn_t *c = aiolua__conn_push(L);      /* what may raise comes first */
+  pconnecting_t *k = calloc(1, sizeof *k);
+  if (k == NULL) return luaL_error(L, "not enough memory");
+  int cref = luaL_ref(L, LUA_REGISTRYINDEX);
+  aiolua_future_t *f = aiolua_future_new(L);
+  k->rt = rt;
+  k->c = c;
+  k->cref = cref;
+  k->fut = f;
+  snprintf(k->what, sizeof k->what, "connect to %s", path);
+  aiolua_future_on_cancel(f, cancel_pipe_connect, k);
+  uv_pipe_init(aiolua_runtime_loop(rt), &c->h.pipe, 0);
+  uv_pipe_connect(&k->req, &c->h.pipe, path, on_pipe_connect);
+  return 1;
+}
+
+/* listen_unix(path, backlog) -> Server (bound and listening); a stale
+** socket file at path is removed first, as CPython does. */
+static int l_listen_unix(lua_State *L) {
+  const char *path = check_unix_path(L, "listen on");
+  lua_Integer backlog = luaL_optinteger(L, 2, 100);
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode)) unlink(path);
+  lserver_t *u = lua_newuserdatauv(L, sizeof *u, 0);
+  u->s = NULL;
+  luaL_setmetatable(L, SERVER_MT);
+  server_t *s = calloc(1, sizeof *s);
+  char *copy = strdup(path);
+  if (s == NULL || copy == NULL) {
+    free(s);
+    free(copy);
+    return luaL_error(L, "not enough memory");
+  }
+  s->rt = aiolua_runtime_from_lua(L);
+  uv_pipe_init(aiolua_runtime_loop(s->rt), &s->h.pipe, 0);
+  u->s = s;
+  int r = uv_pipe_bind(&s->h.pipe, path);
+  if (r == 0) s->path = copy; else free(copy);  /* ours to unlink */
+  if (r == 0) r = uv_listen((uv_stream_t *)&s->h.pipe, (int)backlog, on_connection);
+  if (r < 0) {
+    server_close(s);
+    u->s = NULL;
+    lua_pushfstring(L, "listen on %s", path);
+    aiolua__push_uverror(L, lua_tostring(L, -1), r);
+    return lua_error(L);
+  }
+  return 1;
+}
+
 /* ---- the module ---------------------------------------------------------- */
 
 static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
@@ -801,7 +928,9 @@ int luaopen_aiolua_streams(lua_State *L) {
     {"accept", l_accept}, {"address", l_server_address},
     {"close", l_server_close}, {"closed", l_server_closed}, {NULL, NULL}};
   static const luaL_Reg funcs[] = {
-    {"connect", l_connect}, {"listen", l_listen}, {NULL, NULL}};
+    {"connect", l_connect}, {"listen", l_listen},
+    {"connect_unix", l_connect_unix}, {"listen_unix", l_listen_unix},
+    {NULL, NULL}};
   new_class(L, CONN_MT, conn_methods, l_conn_gc);
   new_class(L, SERVER_MT, server_methods, l_server_gc);
   luaL_newlib(L, funcs);

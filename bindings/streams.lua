@@ -208,7 +208,7 @@ StreamWriter.wait_closed = async(function(self)
 end, "StreamWriter.wait_closed")
 
 -- writer:get_extra_info(name [, default]): "peername" and "sockname" as
--- {host, port}.
+-- {host, port}, or for a Unix socket its path (the client's end: "").
 function StreamWriter:get_extra_info(name, default)
   local v
   if name == "peername" then v = self._c:address(true)
@@ -235,6 +235,21 @@ M.open_connection = async(function(host, port, opts)
   c:set_limit(2 * limit)
   return reader(c, limit), writer(c)
 end, "open_connection")
+
+local function check_path(path)
+  if type(path) ~= "string" or path == "" then
+    error(Error("TypeError", "path must be a non-empty string, got " .. tostring(path)), 3)
+  end
+end
+
+-- open_unix_connection(path [, {limit = n}]) -> reader, writer
+M.open_unix_connection = async(function(path, opts)
+  check_path(path)
+  local limit = check_limit(opts)
+  local c = await(C.connect_unix(path))
+  c:set_limit(2 * limit)
+  return reader(c, limit), writer(c)
+end, "open_unix_connection")
 
 local Server = {}
 Server.__index = Server
@@ -299,18 +314,9 @@ local function serve(self, cb)
   end
 end
 
--- start_server(client_connected_cb, host, port [, {limit =, backlog =}])
--- -> a Server that already serves (port 0: any free port, see
--- server:sockets()).
-M.start_server = async(function(cb, host, port, opts)
-  if type(cb) ~= "function" then
-    error(Error("TypeError", "client_connected_cb must be a function"), 2)
-  end
-  local limit = check_limit(opts)
-  local self = setmetatable({ _s = C.listen(host or "0.0.0.0", port or 0,
-                                            opts and opts.backlog),
-                              _limit = limit },
-                            Server)
+-- A Server on listening socket s, whose accept loop already runs.
+local function new_server(s, cb, limit)
+  local self = setmetatable({ _s = s, _limit = limit }, Server)
   -- the server closes when its accept loop ends, whatever ends it (even a
   -- loop that fails before it starts, out of memory: a client would wait
   -- on the listening socket forever)
@@ -324,11 +330,38 @@ M.start_server = async(function(cb, host, port, opts)
     error(err, 0)
   end
   return self
+end
+
+local function check_cb(cb)
+  if type(cb) ~= "function" then
+    error(Error("TypeError", "client_connected_cb must be a function"), 3)
+  end
+end
+
+-- start_server(client_connected_cb, host, port [, {limit =, backlog =}])
+-- -> a Server that already serves (port 0: any free port, see
+-- server:sockets()).
+M.start_server = async(function(cb, host, port, opts)
+  check_cb(cb)
+  local limit = check_limit(opts)
+  return new_server(C.listen(host or "0.0.0.0", port or 0, opts and opts.backlog),
+                    cb, limit)
 end, "start_server")
+
+-- start_unix_server(client_connected_cb, path [, {limit =, backlog =}]):
+-- the same on a Unix socket at path (a stale socket file there is
+-- replaced; closing the server removes it).
+M.start_unix_server = async(function(cb, path, opts)
+  check_cb(cb)
+  check_path(path)
+  local limit = check_limit(opts)
+  return new_server(C.listen_unix(path, opts and opts.backlog), cb, limit)
+end, "start_unix_server")
 
 function Server:is_serving() return not self._s:closed() end
 
--- server:sockets(): the {host, port} it listens on, in a list.
+-- server:sockets(): the {host, port} it listens on (a Unix server's
+-- path), in a list.
 function Server:sockets()
   local a = self._s:address()
   return a and { a } or {}
@@ -355,6 +388,7 @@ end, "Server.serve_forever")
 
 function Server:__tostring()
   local a = self._s:address()
+  if type(a) == "string" then return ("<Server %s>"):format(a) end
   return a and ("<Server %s:%d>"):format(a[1], a[2]) or "<Server closed>"
 end
 

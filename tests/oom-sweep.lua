@@ -156,6 +156,17 @@ S.signal = function()
   loop:remove_signal_handler("SIGUSR2")
   return got[1]
 end
+S.unix = function()
+  local srv <close> = asyncio.start_unix_server(function(r, w)
+    w:write(r:readline():await():upper())
+    w:close()
+  end, tmp .. ".sock"):await()
+  local r, w = asyncio.open_unix_connection(tmp .. ".sock"):await()
+  w:write("ping\n")
+  local line = r:readline():await()
+  w:close()
+  return line
+end
 S.json = function()
   local json = require "asyncio.json"
   return json.encode(json.decode('{"a":[1,2.5,"x",null,{"b":true}]}'))

@@ -287,4 +287,82 @@ t.test("the server closes when its accept loop ends", function()
   t.ok(not server:is_serving(), "closed with it")
 end)
 
+-- (io.open cannot tell: a socket file does not open)
+local function exists(path) return os.execute("test -e '" .. path .. "'") == true end
+
+t.test("Unix sockets: start_unix_server, open_unix_connection", function()
+  local dir = os.tmpname()
+  os.remove(dir)
+  local path = dir .. ".sock"
+  local server = asyncio.start_unix_server(asyncio.async(function(reader, writer)
+    local line = reader:readline():await()
+    t.eq(writer:get_extra_info("sockname"), path)
+    t.eq(writer:get_extra_info("peername"), "", "an unnamed client")
+    writer:write("echo " .. line)
+    writer:drain():await()
+    writer:close()
+  end), path):await()
+  t.same_as(server:sockets(), { path })
+  t.ok(exists(path), "the socket file")
+  t.eq(tostring(server), "<Server " .. path .. ">")
+  for i = 1, 2 do
+    local reader, writer = asyncio.open_unix_connection(path):await()
+    t.eq(writer:get_extra_info("peername"), path)
+    writer:write("line " .. i .. "\n")
+    t.eq(reader:read():await(), "echo line " .. i .. "\n")
+    t.eq(reader:read():await(), "", "EOF")
+    writer:close()
+  end
+  server:close()
+  server:wait_closed():await()
+  t.eq(exists(path), false, "closing the server removed its socket file")
+  local ok, err = pcall(asyncio.await, asyncio.open_unix_connection(path))
+  t.ok(not ok and asyncio.iserror(err, "FileNotFoundError"), tostring(err))
+end)
+
+t.test("Unix sockets: a stale socket file is replaced; bad paths", function()
+  local path = os.tmpname() .. ".sock"
+  -- a socket file whose server is gone (a process that died)
+  t.eq(os.execute("python3 -c 'import socket, sys; "
+                  .. "socket.socket(socket.AF_UNIX).bind(sys.argv[1])' " .. path), true)
+  t.ok(exists(path), "the stale socket file")
+  local s2 = asyncio.start_unix_server(function(_, w) w:write("s2"); w:close() end, path):await()
+  local reader, writer = asyncio.open_unix_connection(path):await()
+  t.eq(reader:read():await(), "s2")
+  writer:close()
+  s2:close()
+  t.eq(exists(path), false)
+  -- a file that is not a socket is left alone
+  local plain = os.tmpname()
+  t.raises("address already in use", asyncio.await,
+           asyncio.start_unix_server(print, plain))
+  t.ok(exists(plain), "still there")
+  os.remove(plain)
+  t.raises("name too long", asyncio.await, asyncio.open_unix_connection(("x"):rep(200)))
+  t.raises("name too long", asyncio.await, asyncio.start_unix_server(print, ("x"):rep(200)))
+  t.raises("TypeError: path must be a non", asyncio.await, asyncio.open_unix_connection(""))
+  t.raises("TypeError: path must be a non", asyncio.await, asyncio.start_unix_server(print, 5))
+  t.raises("client_connected_cb must be a function", asyncio.await,
+           asyncio.start_unix_server(5, path))
+end)
+
+t.test("writing to a peer that has gone raises a ConnectionError (no SIGPIPE death)", function()
+  local server, port = serve(function(_, writer) writer:close() end)
+  local _, writer = connect(port)
+  sleep(0.05):await()                  -- the peer has closed its end
+  local ok, err
+  for _ = 1, 50 do                     -- the first write may still go
+    ok, err = pcall(function()
+      writer:write(("x"):rep(65536))
+      writer:drain():await()
+    end)
+    if not ok then break end
+    sleep(0.005):await()
+  end
+  t.eq(ok, false, "a write failed")
+  t.ok(asyncio.iserror(err, "ConnectionError"), tostring(err))
+  writer:close()
+  server:close()
+end)
+
 t.run()
