@@ -598,7 +598,8 @@ static void cancel_connect(aiolua_future_t *f, void *data) {
   connecting_t *k = data;
   (void)f;
   k->fut = NULL;
-  uv_cancel((uv_req_t *)&k->gai);        /* if still resolving */
+  if (k->gai.type == UV_GETADDRINFO)     /* a Unix connect has none */
+    uv_cancel((uv_req_t *)&k->gai);      /* if still resolving */
 }
 
 /* connect(host, port) -> future of a Conn */
@@ -802,39 +803,6 @@ static int l_server_gc(lua_State *L) {
 
 /* ---- Unix sockets -------------------------------------------------------- */
 
-typedef struct pconnecting {
-  uv_connect_t req;
-  aiolua_runtime_t *rt;
-  aiolua_future_t *fut;        /* NULL once cancelled */
-  conn_t *c;
-  int cref;                    /* registry ref of its Lua object */
-  char what[300];
-} pconnecting_t;
-
-static void on_pipe_connect(uv_connect_t *req, int status) {
-  pconnecting_t *k = (pconnecting_t *)req;
-  lua_State *L = rt_L(k->rt);
-  if ((status < 0 || k->fut == NULL) && !k->c->closing) aiolua__conn_close(k->c);
-  if (k->fut) {
-    aiolua_future_on_cancel(k->fut, NULL, NULL);
-    if (status == 0) {
-      lua_rawgeti(L, LUA_REGISTRYINDEX, k->cref);
-      aiolua_future_resolve(k->fut, L, 1);
-    } else {
-      aiolua__push_uverror(L, k->what, status);
-      aiolua_future_reject(k->fut, L);
-    }
-  }
-  luaL_unref(L, LUA_REGISTRYINDEX, k->cref);
-  free(k);
-}
-
-/* A cancelled connect finishes in on_pipe_connect, which closes it. */
-static void cancel_pipe_connect(aiolua_future_t *f, void *data) {
-  (void)f;
-  ((pconnecting_t *)data)->fut = NULL;
-}
-
 /* The path at 1, which must fit a sockaddr_un (libuv would cut it). */
 static const char *check_unix_path(lua_State *L, const char *what) {
   size_t n;
@@ -848,23 +816,22 @@ static const char *check_unix_path(lua_State *L, const char *what) {
   return path;
 }
 
-/* connect_unix(path) -> future of a Conn */
+/* connect_unix(path) -> future of a Conn: a connect as TCP's, with no
+** name to resolve and one address (on_connect, connect_finish). */
 static int l_connect_unix(lua_State *L) {
   const char *path = check_unix_path(L, "connect to");
   aiolua_runtime_t *rt = aiolua_runtime_from_lua(L);
   conn_t *c = aiolua__conn_push(L);      /* what may raise comes first */
-  pconnecting_t *k = calloc(1, sizeof *k);
+  connecting_t *k = calloc(1, sizeof *k);
   if (k == NULL) return luaL_error(L, "not enough memory");
-  int cref = luaL_ref(L, LUA_REGISTRYINDEX);
-  aiolua_future_t *f = aiolua_future_new(L);
+  k->cref = luaL_ref(L, LUA_REGISTRYINDEX);
+  k->fut = aiolua_future_new(L);
   k->rt = rt;
   k->c = c;
-  k->cref = cref;
-  k->fut = f;
   snprintf(k->what, sizeof k->what, "connect to %s", path);
-  aiolua_future_on_cancel(f, cancel_pipe_connect, k);
+  aiolua_future_on_cancel(k->fut, cancel_connect, k);
   uv_pipe_init(aiolua_runtime_loop(rt), &c->h.pipe, 0);
-  uv_pipe_connect(&k->req, &c->h.pipe, path, on_pipe_connect);
+  uv_pipe_connect(&k->req, &c->h.pipe, path, on_connect);
   return 1;
 }
 

@@ -313,6 +313,11 @@ t.test("Unix sockets: start_unix_server, open_unix_connection", function()
     t.eq(reader:read():await(), "", "EOF")
     writer:close()
   end
+  -- a connect cancelled before it completes: closed, nothing leaks
+  local task = create_task(function() asyncio.open_unix_connection(path):await() end)
+  sleep(0):await()
+  task:cancel()
+  t.raises("CancelledError", asyncio.await, task)
   server:close()
   server:wait_closed():await()
   t.eq(exists(path), false, "closing the server removed its socket file")
