@@ -546,6 +546,20 @@ static int l_loop_create_task(lua_State *L) {
 
 static int l_loop_create_future(lua_State *L) { return l_future(L); }
 
+/* loop:create_datagram_endpoint(factory [, opts]): in asyncio/datagram.lua,
+** loaded at its first use. */
+static int l_create_datagram_endpoint(lua_State *L) {
+  checkloop(L);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "asyncio.datagram");
+  lua_call(L, 1, 1);
+  lua_getfield(L, -1, "create_datagram_endpoint");
+  lua_replace(L, -2);
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
 static int l_get_event_loop(lua_State *L) {
   push_current_loop(L);
   return 1;
@@ -568,6 +582,7 @@ static const luaL_Reg loop_methods[] = {
   {"call_at", l_call_at},
   {"create_task", l_loop_create_task},
   {"create_future", l_loop_create_future},
+  {"create_datagram_endpoint", l_create_datagram_endpoint},
   {"add_signal_handler", l_add_signal_handler},
   {"remove_signal_handler", l_remove_signal_handler},
   {NULL, NULL}

@@ -53,7 +53,7 @@ local lazy = {
   IncompleteReadError = "asyncio.streams", LimitOverrunError = "asyncio.streams",
   create_subprocess_exec = "asyncio.subprocess",
   create_subprocess_shell = "asyncio.subprocess", subprocess = "asyncio.subprocess",
-  signal = "aiolua.signals",
+  signal = "aiolua.signals", DatagramProtocol = "asyncio.datagram",
 }
 setmetatable(asyncio, { __index = function(t, k)
   local m = lazy[k]

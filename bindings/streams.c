@@ -440,8 +440,7 @@ static int l_wait_closed(lua_State *L) {
   return 1;
 }
 
-/* Pushes {host, port} of a socket address, or nil. */
-static void push_addr(lua_State *L, const struct sockaddr_storage *ss, int ok) {
+void aiolua__push_addr(lua_State *L, const struct sockaddr_storage *ss, int ok) {
   char host[64];
   int port = 0;
   if (!ok) {
@@ -485,7 +484,7 @@ static int l_address(lua_State *L) {
     r = uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len);
   else
     r = uv_tcp_getsockname(&c->h.tcp, (struct sockaddr *)&ss, &len);
-  push_addr(L, &ss, r == 0);
+  aiolua__push_addr(L, &ss, r == 0);
   return 1;
 }
 
@@ -664,6 +663,27 @@ static void on_server_closed(uv_handle_t *h) {
   free(s);
 }
 
+int aiolua__sockaddr(uv_loop_t *loop, const char *host, int port,
+                     struct sockaddr_storage *ss) {
+  int r = uv_ip4_addr(host, port, (struct sockaddr_in *)ss);
+  if (r == 0 || uv_ip6_addr(host, port, (struct sockaddr_in6 *)ss) == 0)
+    return 0;
+  uv_getaddrinfo_t req;                  /* a name: resolve it, at once */
+  struct addrinfo hints;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_flags = AI_PASSIVE;
+  r = uv_getaddrinfo(loop, &req, NULL, host, NULL, &hints);
+  if (r < 0) return r;
+  memcpy(ss, req.addrinfo->ai_addr, req.addrinfo->ai_addrlen);
+  uv_freeaddrinfo(req.addrinfo);
+  if (ss->ss_family == AF_INET6)
+    ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+  else
+    ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+  return 0;
+}
+
 /* listen(host, port, backlog) -> Server (bound and listening) */
 static int l_listen(lua_State *L) {
   const char *host = luaL_checkstring(L, 1);
@@ -671,26 +691,12 @@ static int l_listen(lua_State *L) {
   lua_Integer backlog = luaL_optinteger(L, 3, 100);
   luaL_argcheck(L, port >= 0 && port < 65536, 2, "port out of range");
   struct sockaddr_storage ss;
-  int r = uv_ip4_addr(host, (int)port, (struct sockaddr_in *)&ss);
-  if (r < 0) r = uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)&ss);
-  if (r < 0) {                           /* a name: resolve it, at once */
-    uv_getaddrinfo_t req;
-    struct addrinfo hints;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
-    r = uv_getaddrinfo(aiolua_runtime_loop(aiolua_runtime_from_lua(L)), &req,
-                       NULL, host, NULL, &hints);
-    if (r < 0) {
-      lua_pushfstring(L, "listen on %s:%d", host, (int)port);
-      aiolua__push_uverror(L, lua_tostring(L, -1), r);
-      return lua_error(L);
-    }
-    memcpy(&ss, req.addrinfo->ai_addr, req.addrinfo->ai_addrlen);
-    uv_freeaddrinfo(req.addrinfo);
-    if (ss.ss_family == AF_INET6) ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
-    else ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+  int r = aiolua__sockaddr(aiolua_runtime_loop(aiolua_runtime_from_lua(L)),
+                           host, (int)port, &ss);
+  if (r < 0) {
+    lua_pushfstring(L, "listen on %s:%d", host, (int)port);
+    aiolua__push_uverror(L, lua_tostring(L, -1), r);
+    return lua_error(L);
   }
   lserver_t *u = lua_newuserdatauv(L, sizeof *u, 0);
   u->s = NULL;
@@ -760,7 +766,7 @@ static int l_server_address(lua_State *L) {
   struct sockaddr_storage ss;
   int len = sizeof ss;
   int r = s->closing ? -1 : uv_tcp_getsockname(&s->h.tcp, (struct sockaddr *)&ss, &len);
-  push_addr(L, &ss, r == 0);
+  aiolua__push_addr(L, &ss, r == 0);
   return 1;
 }
 

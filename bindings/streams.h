@@ -23,6 +23,14 @@ void aiolua__conn_close(conn_t *c);
 ** ("ECONNREFUSED") and errno. */
 void aiolua__push_uverror(lua_State *L, const char *what, int uverr);
 
+/* Pushes {host, port} of a socket address (ok), or nil. */
+void aiolua__push_addr(lua_State *L, const struct sockaddr_storage *ss, int ok);
+
+/* The address of host (an IP address, or a name resolved now: a name
+** blocks, as CPython's local_addr does) and port; a libuv error or 0. */
+int aiolua__sockaddr(uv_loop_t *loop, const char *host, int port,
+                     struct sockaddr_storage *ss);
+
 /* [] -> [future] : the future of a one-off event (a close, an exit)
 ** recorded in *slot: the pending one, which every waiter shares; a settled
 ** one if it has happened (done); else a new one, kept in *slot until it is

@@ -167,6 +167,26 @@ S.unix = function()
   w:close()
   return line
 end
+S.udp = function()
+  local loop = asyncio.get_running_loop()
+  local got = asyncio.Future()
+  local echo <close> = loop:create_datagram_endpoint(function()
+    local p = {}
+    function p.connection_made(self, tr) self.tr = tr end
+    function p.datagram_received(self, data, addr) self.tr:sendto(data, addr) end
+    return p
+  end, { local_addr = { "127.0.0.1", 0 } }):await()
+  local client <close> = loop:create_datagram_endpoint(function()
+    return { datagram_received = function(_, data) if not got:done() then got:set_result(data) end end }
+  end, { remote_addr = echo:get_extra_info("sockname") }):await()
+  client:sendto("ping")
+  -- polled, bounded: a lost callback (a timeout's) must not leave the run
+  -- waiting for good while the sockets keep the loop alive
+  for _ = 1, 20 do
+    if got:done() then return got:result() end
+    asyncio.sleep(0.001):await()
+  end
+end
 S.json = function()
   local json = require "asyncio.json"
   return json.encode(json.decode('{"a":[1,2.5,"x",null,{"b":true}]}'))
