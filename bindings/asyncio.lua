@@ -54,6 +54,7 @@ local lazy = {
   create_subprocess_exec = "asyncio.subprocess",
   create_subprocess_shell = "asyncio.subprocess", subprocess = "asyncio.subprocess",
   signal = "aiolua.signals", DatagramProtocol = "asyncio.datagram",
+  to_thread = "asyncio.threads",
 }
 setmetatable(asyncio, { __index = function(t, k)
   local m = lazy[k]

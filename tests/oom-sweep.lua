@@ -187,6 +187,9 @@ S.udp = function()
     asyncio.sleep(0.001):await()
   end
 end
+S.thread = function()
+  return asyncio.to_thread(function(a, t) return a * 2, { t[1], "x" } end, 21, { true }):await()
+end
 S.json = function()
   local json = require "asyncio.json"
   return json.encode(json.decode('{"a":[1,2.5,"x",null,{"b":true}]}'))
