@@ -147,31 +147,26 @@ static int l_open(lua_State *L) {
   e->rt = rt;
   uv_udp_init(loop, &e->h);
   u->e = e;
+  const char *what = "bind", *host = lhost;
+  int port = lport;
   r = uv_udp_bind(&e->h, (struct sockaddr *)&local, 0);
-  if (r < 0) {
-    endpoint_close(e);
-    u->e = NULL;
-    return raise_uv(L, "bind", lhost, lport, r);
+  if (r == 0 && broadcast) {
+    what = "broadcast on";
+    r = uv_udp_set_broadcast(&e->h, 1);
   }
-  if (broadcast && (r = uv_udp_set_broadcast(&e->h, 1)) < 0) {
-    endpoint_close(e);
-    u->e = NULL;
-    return raise_uv(L, "broadcast on", lhost, lport, r);
-  }
-  if (rhost) {
+  if (r == 0 && rhost) {
+    what = "connect to", host = rhost, port = rport;
     r = uv_udp_connect(&e->h, (struct sockaddr *)&remote);
-    if (r < 0) {
-      endpoint_close(e);
-      u->e = NULL;
-      return raise_uv(L, "connect to", rhost, rport, r);
-    }
-    e->connected = 1;
+    e->connected = r == 0;
   }
-  r = uv_udp_recv_start(&e->h, on_alloc, on_recv);
+  if (r == 0) {
+    what = "receive on", host = lhost, port = lport;
+    r = uv_udp_recv_start(&e->h, on_alloc, on_recv);
+  }
   if (r < 0) {
     endpoint_close(e);
     u->e = NULL;
-    return raise_uv(L, "receive on", lhost, lport, r);
+    return raise_uv(L, what, host, port, r);
   }
   e->receiving = 1;
   return 1;
