@@ -283,6 +283,22 @@ static void dec_value(dec_t *d) {
       if (!literal(d, "null", 4)) break;
       lua_pushvalue(d->L, NULL_UV);
       return;
+    case 'N':                            /* Python's extensions, which */
+      if (!literal(d, "NaN", 3)) break;  /* its json.loads accepts */
+      lua_pushnumber(d->L, (lua_Number)NAN);
+      return;
+    case 'I':
+      if (!literal(d, "Infinity", 8)) break;
+      lua_pushnumber(d->L, (lua_Number)HUGE_VAL);
+      return;
+    case '-':
+      if (d->p + 1 < d->end && d->p[1] == 'I') {
+        if (!literal(d, "-Infinity", 9)) break;
+        lua_pushnumber(d->L, -(lua_Number)HUGE_VAL);
+        return;
+      }
+      dec_number(d);
+      return;
     default:
       dec_number(d);
       return;
@@ -319,6 +335,7 @@ typedef struct enc {
   size_t nkeys, capkeys;
   int keysidx;
   int indent;                /* -1: compact */
+  int allow_nan;             /* NaN, Infinity and -Infinity as Python's */
   int depth;
   const void *path[MAX_DEPTH];  /* the tables being written, for cycles */
 } enc_t;
@@ -387,15 +404,22 @@ static void enc_string(enc_t *e, const char *s, size_t n) {
   PUTLIT(e, "\"");
 }
 
-/* The text of number v as Python writes it, in out (>= 32 bytes). */
-static size_t number_text(lua_State *L, char *out, size_t cap, int idx) {
+/* The text of number v as Python writes it, in out (>= 32 bytes): NaN
+** and the infinities as Python's NaN, Infinity and -Infinity unless not
+** allow_nan (then ValueError, as Python's allow_nan=False). */
+static size_t number_text(lua_State *L, char *out, size_t cap, int idx,
+                          int allow_nan) {
   if (lua_isinteger(L, idx))
     return (size_t)snprintf(out, cap, LUA_INTEGER_FMT, lua_tointeger(L, idx));
   lua_Number v = lua_tonumber(L, idx);
-  if (v != v || v == (lua_Number)HUGE_VAL || v == -(lua_Number)HUGE_VAL)
-    aiolua_error(L, "ValueError",
-                 "Out of range float values are not JSON compliant: %s",
-                 v != v ? "nan" : v > 0 ? "inf" : "-inf");
+  if (v != v || v == (lua_Number)HUGE_VAL || v == -(lua_Number)HUGE_VAL) {
+    if (!allow_nan)
+      aiolua_error(L, "ValueError",
+                   "Out of range float values are not JSON compliant: %s",
+                   v != v ? "nan" : v > 0 ? "inf" : "-inf");
+    return (size_t)snprintf(out, cap, "%s",
+                            v != v ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+  }
   int n = snprintf(out, cap, "%.15g", (double)v), back = 0;
   for (int i = 0; i < n; i++) if (out[i] == ',') out[i] = '.';  /* locale */
   if (lua_stringtonumber(L, out)) {      /* the shortest that reads back */
@@ -494,7 +518,7 @@ static void enc_object(enc_t *e, int idx) {
       k->isint = lua_isinteger(L, -1);
       k->i = lua_tointeger(L, -1);
       k->num = lua_tonumber(L, -1);
-      k->n = number_text(L, k->text, sizeof k->text, -1);
+      k->n = number_text(L, k->text, sizeof k->text, -1, e->allow_nan);
     } else {
       aiolua_error(L, "TypeError",
                    "keys must be str, int, float, bool or None, not %s",
@@ -567,7 +591,7 @@ static void enc_value(enc_t *e, int idx) {
     }
     case LUA_TNUMBER: {
       char num[64];
-      put(e, num, number_text(L, num, sizeof num, idx));
+      put(e, num, number_text(L, num, sizeof num, idx, e->allow_nan));
       return;
     }
     case LUA_TBOOLEAN:
@@ -588,19 +612,20 @@ static void enc_value(enc_t *e, int idx) {
 
 /* encode(v, indent) -> string (indent: nil, compact, or spaces a level) */
 static int l_encode(lua_State *L) {
-  lua_settop(L, 2);
-  enc_t *e = lua_newuserdatauv(L, sizeof *e, 0);  /* 3: the state (its */
+  lua_settop(L, 3);                               /* v, indent, allow_nan */
+  enc_t *e = lua_newuserdatauv(L, sizeof *e, 0);  /* 4: the state (its */
   e->L = L;                                       /* path is large) */
   e->indent = lua_isnil(L, 2) ? -1 : (int)luaL_checkinteger(L, 2);
+  e->allow_nan = lua_isnil(L, 3) || lua_toboolean(L, 3);
   e->depth = 0;
   e->cap = 256;
   e->len = 0;
-  e->buf = lua_newuserdatauv(L, e->cap, 0);       /* 4: the text */
-  e->bufidx = 4;
+  e->buf = lua_newuserdatauv(L, e->cap, 0);       /* 5: the text */
+  e->bufidx = 5;
   e->capkeys = 64;
   e->nkeys = 0;
-  e->keys = lua_newuserdatauv(L, e->capkeys * sizeof *e->keys, 0);  /* 5 */
-  e->keysidx = 5;
+  e->keys = lua_newuserdatauv(L, e->capkeys * sizeof *e->keys, 0);  /* 6 */
+  e->keysidx = 6;
   enc_value(e, 1);
   lua_pushlstring(L, e->buf, e->len);
   return 1;

@@ -5,7 +5,9 @@
 --   json.decode(s) -> value       objects and arrays are tables; null is
 --                                  json.null; arrays carry json.array's mark
 --   json.encode(v) -> string      keys sorted, no spaces (", " and ": " with
---                                  {indent = n} for one per line)
+--                                  {indent = n} for one per line); NaN and
+--                                  the infinities as Python writes them
+--                                  (ValueError with {allow_nan = false})
 --   json.null, json.array(t)       the null value; marks t as an array
 -- A bad document raises JSONDecodeError (a ValueError) with Python's
 -- message ("Expecting value: line 1 column 1 (char 0)") and pos (0-based,
@@ -47,7 +49,11 @@ function json.encode(v, opts)
   if indent ~= nil and (mtype(indent) ~= "integer" or indent < 0) then
     error(Error("TypeError", "indent must be a non-negative integer"), 2)
   end
-  return encode(v, indent)
+  local allow_nan = opts and opts.allow_nan
+  if allow_nan ~= nil and type(allow_nan) ~= "boolean" then
+    error(Error("TypeError", "allow_nan must be a boolean"), 2)
+  end
+  return encode(v, indent, allow_nan)
 end
 
 return json

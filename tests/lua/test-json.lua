@@ -51,7 +51,9 @@ t.test("decode errors: Python's messages, positions from 0", function()
   t.eq(decode_err("[1 2]"), "Expecting ',' delimiter: line 1 column 4 (char 3)")
   t.eq(decode_err('{"a" 1}'), "Expecting ':' delimiter: line 1 column 6 (char 5)")
   t.eq(decode_err("tru"), "Expecting value: line 1 column 1 (char 0)")
-  t.eq(decode_err("NaN"), "Expecting value: line 1 column 1 (char 0)")
+  t.eq(decode_err("Nan"), "Expecting value: line 1 column 1 (char 0)")
+  t.eq(decode_err("-Inf"), "Expecting value: line 1 column 1 (char 0)")
+  t.eq(decode_err("[-I]"), "Expecting value: line 1 column 2 (char 1)")
   t.eq(decode_err("-"), "Expecting value: line 1 column 1 (char 0)")
   t.eq(decode_err("1."), "Extra data: line 1 column 2 (char 1)")
   local _, e = decode_err('{\n  "a": x}')
@@ -102,8 +104,11 @@ t.test("encode errors: what JSON cannot hold", function()
   t.raises("Circular reference detected", json.encode, cyc)
   local shared = { 1 }
   t.eq(json.encode({ shared, shared }), "[[1],[1]]", "shared is not circular")
-  t.raises("Out of range float values are not JSON compliant: nan", json.encode, 0 / 0)
-  t.raises("not JSON compliant: inf", json.encode, { math.huge })
+  t.raises("Out of range float values are not JSON compliant: nan", json.encode, 0 / 0,
+           { allow_nan = false })
+  t.raises("not JSON compliant: inf", json.encode, { math.huge }, { allow_nan = false })
+  t.raises("not JSON compliant: %-inf", json.encode, { x = -math.huge }, { allow_nan = false })
+  t.raises("allow_nan must be a boolean", json.encode, 1, { allow_nan = "no" })
   t.raises("not UTF%-8", json.encode, "\255")
   t.raises("indent must be", json.encode, {}, { indent = "x" })
   local deep = {}
@@ -145,6 +150,18 @@ t.test("mangled documents: a value or a JSONDecodeError, never worse", function(
     end
   end
   t.ok(values > 100 and errors > 100, values .. " values, " .. errors .. " errors")
+end)
+
+t.test("NaN and the infinities, both ways, as Python's json (allow_nan)", function()
+  local v = json.decode('[NaN, Infinity, -Infinity, {"x": -Infinity}, -1]')
+  t.ok(v[1] ~= v[1], "NaN")
+  t.eq(v[2], math.huge)
+  t.eq(v[3], -math.huge)
+  t.eq(v[4].x, -math.huge)
+  t.eq(v[5], -1)
+  t.eq(json.encode({ 0 / 0, math.huge, -math.huge, 1.5 }), "[NaN,Infinity,-Infinity,1.5]")
+  t.eq(json.encode({ [math.huge] = 1, [-math.huge] = 2 }), '{"-Infinity":2,"Infinity":1}')
+  t.eq(json.encode(json.decode("-Infinity")), "-Infinity", "round trip")
 end)
 
 t.run()
