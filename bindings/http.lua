@@ -11,6 +11,7 @@ local async, Error = asyncio.async, asyncio.Error
 local type, pairs, next, tostring, error = type, pairs, next, tostring, error
 local setmetatable, lower, upper = setmetatable, string.lower, string.upper
 local tointeger = math.tointeger
+local concat = table.concat
 
 local http = {
   urljoin = C.urljoin,
@@ -59,7 +60,7 @@ local REQUEST_OPTS = {
   headers = true, body = true, timeout = true, connect_timeout = true,
   follow_redirects = true, max_redirects = true, max_body = true,
   verify = true, proxy = true, method = true, params = true, json = true,
-  data = true, auth = true,
+  data = true, auth = true, files = true,
 }
 local CLIENT_OPTS = { max_connections = true, max_per_host = true,
                       base_url = true, cookies = true }
@@ -219,8 +220,72 @@ end
 local json_mod
 local function json() json_mod = json_mod or require "asyncio.json"; return json_mod end
 
--- url, headers, body of a request with params, json or data: the query
--- appended to url; the body encoded, with its Content-Type unless given.
+-- A multipart/form-data body (RFC 7578) of the fields of data (a table:
+-- text parts) and files (name -> content string, or {content =,
+-- filename =, content_type =}), names sorted; -> body, Content-Type.  The
+-- boundary is random and checked against every part.
+local function quote_param(s)       -- as browsers write a name or filename
+  return (s:gsub('[\r\n"]', { ["\r"] = "%0D", ["\n"] = "%0A", ['"'] = "%22" }))
+end
+
+local function multipart(data, files, level)
+  if data ~= nil and type(data) ~= "table" then
+    error("data must be a table when files are given", level + 1)
+  end
+  if type(files) ~= "table" then error("files must be a table", level + 1) end
+  local parts = {}
+  local function add(name, head, content)
+    if type(name) ~= "string" then
+      error("form field names must be strings, got " .. type(name), level + 2)
+    end
+    parts[#parts + 1] = { name = name, head = head, content = content }
+  end
+  for name, v in pairs(data or {}) do
+    if type(v) ~= "string" and type(v) ~= "number" and type(v) ~= "boolean" then
+      error(("data field %q: a string, number or boolean, got %s")
+            :format(tostring(name), type(v)), level + 1)
+    end
+    add(name, ('Content-Disposition: form-data; name="%s"'):format(quote_param(tostring(name))),
+        tostring(v))
+  end
+  for name, f in pairs(files) do
+    if type(f) == "string" then f = { content = f } end
+    if type(f) ~= "table" or type(f.content) ~= "string" then
+      error(("files[%q] must be a string or {content = s [, filename =, content_type =]}")
+            :format(tostring(name)), level + 1)
+    end
+    local fname = f.filename or (type(name) == "string" and name) or "file"
+    local ctype = f.content_type or "application/octet-stream"
+    if type(fname) ~= "string" or type(ctype) ~= "string" or ctype:find("[\r\n]") then
+      error(("files[%q]: filename and content_type must be strings"):format(tostring(name)),
+            level + 1)
+    end
+    add(name, ('Content-Disposition: form-data; name="%s"; filename="%s"\r\nContent-Type: %s')
+        :format(quote_param(tostring(name)), quote_param(fname), ctype), f.content)
+  end
+  table.sort(parts, function(a, b) return a.name < b.name end)
+  local boundary
+  repeat
+    boundary = ("aiolua-%08x%08x%08x"):format(math.random(0, 0x7fffffff),
+      math.random(0, 0x7fffffff), math.random(0, 0x7fffffff))
+    local clash = false
+    for _, p in ipairs(parts) do
+      if p.content:find(boundary, 1, true) then clash = true break end
+    end
+  until not clash
+  local out = {}
+  for _, p in ipairs(parts) do
+    out[#out + 1] = "--" .. boundary .. "\r\n" .. p.head .. "\r\n\r\n"
+    out[#out + 1] = p.content
+    out[#out + 1] = "\r\n"
+  end
+  out[#out + 1] = "--" .. boundary .. "--\r\n"
+  return concat(out), "multipart/form-data; boundary=" .. boundary
+end
+
+-- url, headers, body of a request with params, json, data or files: the
+-- query appended to url; the body encoded, with its Content-Type unless
+-- given.
 local function encode_request(url, opts, headers, level)
   if opts.params ~= nil then
     local q = urlencode(opts.params, "params", level + 1)
@@ -234,10 +299,15 @@ local function encode_request(url, opts, headers, level)
   local given = (opts.body ~= nil and 1 or 0) + (opts.json ~= nil and 1 or 0)
                 + (opts.data ~= nil and 1 or 0)
   if given > 1 then error("body, json and data exclude each other", level + 1) end
+  if opts.files ~= nil and (opts.body ~= nil or opts.json ~= nil) then
+    error("files go with data, not with body or json", level + 1)
+  end
   if opts.json ~= nil then
     local ok, text = pcall(json().encode, opts.json)
     if not ok then error(text, level + 1) end
     body, ctype = text, "application/json"
+  elseif opts.files ~= nil then
+    body, ctype = multipart(opts.data, opts.files, level + 1)
   elseif opts.data ~= nil then
     if type(opts.data) == "string" then
       body = opts.data
@@ -412,7 +482,7 @@ local function start(self, method, url, opts, stream)
     if not given then h.Authorization = basic_auth(opts.auth, 3) end
     extra = h
   end
-  if opts.params ~= nil or opts.json ~= nil or opts.data ~= nil then
+  if opts.params ~= nil or opts.json ~= nil or opts.data ~= nil or opts.files ~= nil then
     url, extra, body = encode_request(url, opts, extra, 3)
   else
     body = opts.body

@@ -20,6 +20,8 @@ Endpoints: /get, /status/N, /delay/S, /redirect/N, /absolute-redirect/N,
 nginx (self-signed certificate, CA file in `cafile`) serving /conn (the
 connection number) and /file/1k.
 """
+import email.parser
+import email.policy
 import gzip
 import json
 import os
@@ -201,10 +203,26 @@ class Handler(BaseHTTPRequestHandler):
         if ctype == "application/x-www-form-urlencoded":
             for k, v in parse_qsl(body.decode(), keep_blank_values=True):
                 form.setdefault(k, []).append(v)
+        files = {}
+        if ctype.startswith("multipart/form-data"):
+            # parsed by Python's email package, independently of aiolua
+            msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+                b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + body)
+            for part in msg.iter_parts():
+                name = part.get_param("name", header="content-disposition")
+                content = part.get_payload(decode=True)
+                if part.get_filename() is None:
+                    form.setdefault(name, []).append(content.decode())
+                else:
+                    files[name] = {"filename": part.get_filename(),
+                                   "content_type": part.get_content_type(),
+                                   "content": content.decode("latin-1"),
+                                   "hex": content.hex()}
         parsed = None
         if ctype == "application/json":
             parsed = json.loads(body)
         doc = {"method": self.command, "args": args, "form": form,
+               "files": files,
                "json": parsed, "data": body.decode("utf-8", "replace"),
                "content_type": ctype,
                "canonical": json.dumps(parsed, sort_keys=True,

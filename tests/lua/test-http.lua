@@ -382,6 +382,42 @@ t.test("data: a table is a form; a string is the body", function()
   t.eq(doc.content_type, "text/x")
 end)
 
+t.test("files: a multipart/form-data body, with data's fields", function()
+  local binary = ""
+  for i = 0, 255 do binary = binary .. string.char(i) end
+  local doc = http.post(url("/anything"), {
+    data = { title = "a \"quoted\" title", n = 3 },
+    files = {
+      report = { content = "col1,col2\r\n1,2\r\n", filename = "report.csv",
+                 content_type = "text/csv" },
+      blob = binary,                                    -- name as filename
+    },
+  }):await():json()
+  t.ok(doc.content_type:find("^multipart/form%-data; boundary=aiolua%-"), doc.content_type)
+  t.same_as(doc.form.title, { 'a "quoted" title' })
+  t.same_as(doc.form.n, { "3" })
+  t.eq(doc.files.report.filename, "report.csv")
+  t.eq(doc.files.report.content_type, "text/csv")
+  t.eq(doc.files.report.content, "col1,col2\r\n1,2\r\n")
+  t.eq(doc.files.blob.filename, "blob")
+  t.eq(doc.files.blob.content_type, "application/octet-stream")
+  t.eq(doc.files.blob.hex, (binary:gsub(".", function(c) return ("%02x"):format(c:byte()) end)),
+       "every byte, as Python's email parser reads it")
+  -- a file whose content holds what a boundary looks like
+  doc = http.post(url("/anything"), { files = { f = "--aiolua-0\r\n--aiolua-" } }):await():json()
+  t.eq(doc.files.f.content, "--aiolua-0\r\n--aiolua-")
+  t.raises("files go with data", function()
+    return http.post(url("/anything"), { files = { f = "x" }, json = {} }):await() end)
+  t.raises("data must be a table when files", function()
+    return http.post(url("/anything"), { files = { f = "x" }, data = "raw" }):await() end)
+  t.raises("must be a string or {content", function()
+    return http.post(url("/anything"), { files = { f = 5 } }):await() end)
+  t.raises("filename and content_type must be strings", function()
+    return http.post(url("/anything"), { files = { f = { content = "x", content_type = "a\nb" } } }):await() end)
+  t.raises("files must be a table", function()
+    return http.post(url("/anything"), { files = "x" }):await() end)
+end)
+
 t.test("auth: HTTP Basic, per request and as a Client default", function()
   local r = http.get(url("/headers"), { auth = { "user", "pässword" } }):await()
   t.eq(echoed(r.body).authorization, "Basic " .. http.base64("user:pässword"))
