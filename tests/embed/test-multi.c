@@ -2,8 +2,10 @@
 ** test-multi.c -- several independent runtimes in one process: two runtimes
 ** with loops of their own stepped in turn, two runtimes sharing one
 ** application loop, a runtime run to completion from inside a task of
-** another, and (with threads) one runtime per thread at the same time.
+** another, (with threads) one runtime per thread at the same time, and
+** the runtime's SIGPIPE policy.
 */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,6 +247,29 @@ static void test_threads(void) {
 }
 #endif
 
+/* 5. SIGPIPE: ignored by a runtime when it has its default action (a
+** write to a peer that has gone fails with EPIPE instead of ending the
+** process), kept when the host has its own handler. */
+static void on_sigpipe(int sig) { (void)sig; }
+
+static void test_sigpipe(void) {
+  struct sigaction sa, got;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigpipe;
+  sigaction(SIGPIPE, &sa, NULL);
+  aiolua_runtime_t *rt = aiolua_runtime_new(NULL, 0);
+  sigaction(SIGPIPE, NULL, &got);
+  CHECK(got.sa_handler == on_sigpipe, "the host's handler was replaced");
+  aiolua_runtime_free(rt);
+  sa.sa_handler = SIG_DFL;
+  sigaction(SIGPIPE, &sa, NULL);
+  rt = aiolua_runtime_new(NULL, 0);
+  sigaction(SIGPIPE, NULL, &got);
+  CHECK(got.sa_handler == SIG_IGN, "SIGPIPE still ends the process");
+  aiolua_runtime_free(rt);
+  printf("ok 5 - SIGPIPE ignored unless the host handles it\n");
+}
+
 int main(void) {
   test_two_loops();
   test_shared_loop();
@@ -252,6 +277,7 @@ int main(void) {
 #ifdef EMBED_THREADS
   test_threads();
 #endif
+  test_sigpipe();
   if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
   return failures ? 1 : 0;
 }
