@@ -405,16 +405,32 @@ static int settle_protected(lua_State *L) {
   return 0;
 }
 
+/* Settles f from a C callback with the n values on top.  Out of memory,
+** it tries once more with a copy of them (a shortage is often over once
+** the emergency collection has run), so that one failed allocation does
+** not lose the completion and leave its waiter parked for good. */
 static int settle_from_c(aiolua_future_t *f, lua_State *L, int state, int n) {
   if (f->state != FUT_PENDING || !(f->flags & FUT_ANCHORED)) {
     lua_pop(L, n);
     return -1;
   }
-  lua_pushcfunction(L, settle_protected);
-  push_anchored(L, f);
-  lua_pushinteger(L, state);
-  lua_rotate(L, -n - 3, 3);  /* fn, fut, state, values... */
-  if (lua_pcall(L, n + 2, 0, 0) != LUA_OK) {
+  int tries = lua_checkstack(L, n + 3) ? 2 : 1, status = LUA_OK;
+  for (int i = 1; i <= tries; i++) {
+    if (i < tries)                       /* the copy for a second try */
+      for (int k = 0; k < n; k++) lua_pushvalue(L, -n);
+    lua_pushcfunction(L, settle_protected);
+    push_anchored(L, f);
+    lua_pushinteger(L, state);
+    lua_rotate(L, -n - 3, 3);            /* fn, fut, state, values... */
+    status = lua_pcall(L, n + 2, 0, 0);
+    if (status == LUA_OK || i == tries || status != LUA_ERRMEM ||
+        f->state != FUT_PENDING) {
+      if (i < tries) lua_pop(L, n);      /* the copy not used */
+      break;
+    }
+    lua_pop(L, 1);                       /* the memory error: again */
+  }
+  if (status != LUA_OK) {
     fprintf(stderr, "aiolua: settling a future failed: %s\n",
             lua_tostring(L, -1));
     lua_pop(L, 1);
