@@ -31,6 +31,12 @@ t.test("echo_server: CPython's TCP echo client and server", function()
     "Close the connection", 'Received: "Hello World!"', "Close the connection" }, 0)
 end)
 
+t.test("udp_echo: CPython's UDP echo client and server", function()
+  check("udp_echo.lua", { "Starting UDP server", "Send:\tHello World!",
+    'Received "Hello World!" from 127.0.0.1', 'Send "Hello World!" to 127.0.0.1',
+    "Received:\tHello World!", "Close the socket", "Connection closed" }, 0)
+end)
+
 t.test("coroutine_66: a coroutine's result through asyncio.run", function()
   check("coroutine_66.lua", { "My coroutine", "66" }, 0)
 end)
