@@ -60,7 +60,7 @@ local REQUEST_OPTS = {
   headers = true, body = true, timeout = true, connect_timeout = true,
   follow_redirects = true, max_redirects = true, max_body = true,
   verify = true, proxy = true, method = true, params = true, json = true,
-  data = true, auth = true, files = true,
+  data = true, auth = true, files = true, raise_for_status = true,
 }
 local CLIENT_OPTS = { max_connections = true, max_per_host = true,
                       base_url = true, cookies = true }
@@ -500,10 +500,20 @@ end
 
 -- The coroutine of a whole request.  The Request is to-be-closed, so a
 -- cancelled or failed await leaves no transfer behind.
+-- Whether a 4xx or 5xx raises (the request's raise_for_status, else its
+-- client's: aiohttp's ClientSession(raise_for_status=True)).
+local function raising(self, opts)
+  local v = opts and opts.raise_for_status
+  if v == nil then v = self.raise_for_status end
+  return v
+end
+
 local perform = async(function(self, method, url, opts)
   local req <close>, fut = start(self, method, url, opts, false)
   fut:await()
-  return setmetatable(req:response(), Response)
+  local r = setmetatable(req:response(), Response)
+  if raising(self, opts) then r:raise_for_status() end
+  return r
 end)
 
 -- Closes the request it holds unless disarmed (guard[1] = nil).
@@ -516,6 +526,7 @@ local open_stream = async(function(self, url, opts)
   fut:await()
   local r = req:response(true)
   r._req = req
+  if raising(self, opts) then Response.raise_for_status(r) end  -- closes it
   guard[1] = nil
   return setmetatable(r, StreamResponse)
 end)
@@ -546,6 +557,7 @@ function http.Client(opts)
     verify = opts.verify,
     proxy = opts.proxy,
     base_url = opts.base_url,
+    raise_for_status = opts.raise_for_status,
   }, Client)
   if opts.base_url ~= nil and type(opts.base_url) ~= "string" then
     error("base_url must be a string", 2)

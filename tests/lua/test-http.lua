@@ -88,6 +88,22 @@ t.test("4xx and 5xx are responses; raise_for_status raises HTTPStatusError", fun
   t.eq(r.body, "")
 end)
 
+t.test("raise_for_status = true: per request, or for a Client (aiohttp's)", function()
+  local err = t.raises("HTTPStatusError", function()
+    return http.get(url("/status/404"), { raise_for_status = true }):await()
+  end)
+  t.eq(err.status, 404)
+  t.eq(err.response.body, "status 404\n", "the response is on the error")
+  local c <close> = http.Client { raise_for_status = true }
+  t.eq(c:get(url("/status/201")):await().status, 201, "a success passes")
+  t.raises("Server error '503", function() return c:get(url("/status/503")):await() end)
+  t.eq(c:get(url("/status/503"), { raise_for_status = false }):await().status, 503,
+       "a request may say otherwise")
+  t.raises("HTTPStatusError", function() return c:stream(url("/status/500")):await() end)
+  local s <close> = c:stream(url("/bytes/100")):await()
+  t.eq(s.status, 200, "a stream that is fine")
+end)
+
 t.test("methods: get post put patch delete head options request", function()
   for _, m in ipairs { "get", "post", "put", "patch", "delete", "options" } do
     local r = http[m](url("/echo")):await()
