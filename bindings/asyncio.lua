@@ -49,6 +49,7 @@ local lazy = {
   Barrier = "asyncio.locks", BrokenBarrierError = "asyncio.locks",
   open_connection = "asyncio.streams", start_server = "asyncio.streams",
   open_unix_connection = "asyncio.streams", start_unix_server = "asyncio.streams",
+  connect_read_pipe = "asyncio.streams", connect_write_pipe = "asyncio.streams",
   StreamReader = "asyncio.streams", StreamWriter = "asyncio.streams",
   IncompleteReadError = "asyncio.streams", LimitOverrunError = "asyncio.streams",
   create_subprocess_exec = "asyncio.subprocess",

@@ -5,6 +5,7 @@
 ** may also be a pipe to a subprocess (subprocess.c makes those, streams.h).
 **   connect(host, port) -> future of a Conn     listen(host, port, backlog)
 **   connect_unix(path) -> future of a Conn      listen_unix(path, backlog)
+**   open_fd(fd, writable) -> Conn (this process's pipes: stdin, stdout)
 **   Conn: buffered, find(sep), take(n), eof, error, wait_data, write,
 **         write_size, wait_drain(low), shutdown, close, closing,
 **         wait_closed, address(peer), set_limit(n)
@@ -18,6 +19,8 @@
 */
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -32,6 +35,7 @@ struct conn {
   union {                      /* first: (conn_t *)handle */
     uv_tcp_t tcp;
     uv_pipe_t pipe;            /* a subprocess's stdin, stdout or stderr */
+    uv_tty_t tty;              /* a terminal (open_fd) */
   } h;
   aiolua_runtime_t *rt;
   char *buf;                   /* received bytes buf[off..len) */
@@ -874,6 +878,43 @@ static int l_listen_unix(lua_State *L) {
   return 1;
 }
 
+/* ---- the process's own pipes ----------------------------------------------- */
+
+/* open_fd(fd, writable) -> Conn on a copy of fd (a pipe, a socket or a
+** terminal; stdin, stdout): what connect_read_pipe and connect_write_pipe
+** stream.  The copy shares the file description, which libuv makes
+** non-blocking, as Python's pipe transports do. */
+static int l_open_fd(lua_State *L) {
+  lua_Integer fd = luaL_checkinteger(L, 1);
+  int writable = lua_toboolean(L, 2);
+  luaL_argcheck(L, fd >= 0 && fd <= INT_MAX, 1, "not a file descriptor");
+  uv_handle_type type = uv_guess_handle((uv_file)fd);
+  if (type != UV_NAMED_PIPE && type != UV_TTY && type != UV_TCP)
+    return aiolua_error(L, "ValueError", "Pipe transport is only for pipes, "
+                        "sockets and terminals (fd %d)", (int)fd);
+  uv_loop_t *loop = aiolua_runtime_loop(aiolua_runtime_from_lua(L));
+  conn_t *c = aiolua__conn_push(L);
+  int copy = dup((int)fd), r;
+  if (copy < 0) {
+    r = uv_translate_sys_error(errno);
+  } else if (type == UV_TTY) {
+    r = uv_tty_init(loop, &c->h.tty, copy, !writable);
+  } else if (type == UV_TCP) {
+    r = uv_tcp_init(loop, &c->h.tcp);
+    if (r == 0) r = uv_tcp_open(&c->h.tcp, copy);
+  } else {
+    r = uv_pipe_init(loop, &c->h.pipe, 0);
+    if (r == 0) r = uv_pipe_open(&c->h.pipe, copy);
+  }
+  if (r < 0) {                           /* the handle does not own copy */
+    if (copy >= 0) close(copy);
+    lua_pushfstring(L, "open fd %d", (int)fd);
+    aiolua__push_uverror(L, lua_tostring(L, -1), r);
+    return lua_error(L);
+  }
+  return 1;
+}
+
 /* ---- the module ---------------------------------------------------------- */
 
 static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
@@ -903,7 +944,7 @@ int luaopen_aiolua_streams(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"connect", l_connect}, {"listen", l_listen},
     {"connect_unix", l_connect_unix}, {"listen_unix", l_listen_unix},
-    {NULL, NULL}};
+    {"open_fd", l_open_fd}, {NULL, NULL}};
   new_class(L, CONN_MT, conn_methods, l_conn_gc);
   new_class(L, SERVER_MT, server_methods, l_server_gc);
   luaL_newlib(L, funcs);

@@ -370,4 +370,45 @@ t.test("writing to a peer that has gone raises a ConnectionError (no SIGPIPE dea
   server:close()
 end)
 
+t.test("connect_read_pipe / connect_write_pipe: this process's stdin and stdout", function()
+  local BIN = require("scriptrun").BIN
+  local sp = asyncio.subprocess
+  -- a child that echoes its stdin's lines as they come, while its loop runs
+  local code = [[
+    asyncio.run(async function()
+      local reader = await asyncio.connect_read_pipe(io.stdin)
+      local out = await asyncio.connect_write_pipe(io.stdout)
+      local ticks = 0
+      local ticker = asyncio.create_task(async function()
+        while true do await asyncio.sleep(0.005); ticks = ticks + 1 end
+      end)
+      for line in reader:lines() do
+        out:write("got " .. line)
+        await out:drain()
+      end
+      ticker:cancel()
+      out:write(ticks > 2 and "the loop ran\n" or "the loop stalled\n")
+      await out:drain()
+    end)]]
+  local p = asyncio.create_subprocess_exec(BIN, "-e", code,
+    { stdin = sp.PIPE, stdout = sp.PIPE }):await()
+  p.stdin:write("one\n")
+  t.eq(p.stdout:readline():await(), "got one\n", "answered before stdin ended")
+  sleep(0.03):await()
+  p.stdin:write("two\n")
+  t.eq(p.stdout:readline():await(), "got two\n")
+  p.stdin:close()
+  t.eq(p.stdout:read():await(), "the loop ran\n")
+  t.eq(p:wait():await(), 0)
+  -- /dev/null is neither a pipe, a socket nor a terminal
+  p = asyncio.create_subprocess_exec(BIN, "-e",
+    "asyncio.run(function() asyncio.connect_read_pipe(io.stdin):await() end)",
+    { stdin = sp.DEVNULL, stderr = sp.PIPE }):await()
+  local err = p.stderr:read():await()
+  t.ok(err:find("Pipe transport is only for pipes", 1, true), err)
+  t.eq(p:wait():await(), 1)
+  t.raises("a pipe must be io.stdin", asyncio.await, asyncio.connect_read_pipe("stdin"))
+  t.raises("a pipe must be io.stdin", asyncio.await, asyncio.connect_write_pipe(1.5))
+end)
+
 t.run()
