@@ -546,18 +546,37 @@ static int l_loop_create_task(lua_State *L) {
 
 static int l_loop_create_future(lua_State *L) { return l_future(L); }
 
+/* [loop, args...] -> [results...] : calls module.name(args...) of a Lua
+** module loaded at its first use. */
+static int call_lazy(lua_State *L, const char *module, const char *name,
+                     int skip_loop) {
+  lua_getglobal(L, "require");
+  lua_pushstring(L, module);
+  lua_call(L, 1, 1);
+  lua_getfield(L, -1, name);
+  lua_replace(L, -2);
+  if (skip_loop) lua_remove(L, 1);
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
 /* loop:create_datagram_endpoint(factory [, opts]): in asyncio/datagram.lua,
 ** loaded at its first use. */
 static int l_create_datagram_endpoint(lua_State *L) {
   checkloop(L);
-  lua_getglobal(L, "require");
-  lua_pushliteral(L, "asyncio.datagram");
-  lua_call(L, 1, 1);
-  lua_getfield(L, -1, "create_datagram_endpoint");
-  lua_replace(L, -2);
-  lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-  return lua_gettop(L);
+  return call_lazy(L, "asyncio.datagram", "create_datagram_endpoint", 0);
+}
+
+/* loop:run_in_executor(nil, fn, args...): Python's default executor is
+** asyncio.to_thread's thread pool (fn runs in a Lua state of its own). */
+static int l_run_in_executor(lua_State *L) {
+  checkloop(L);
+  if (!lua_isnil(L, 2))
+    return aiolua_error(L, "ValueError", "the only executor is the default "
+                        "one (nil): asyncio.to_thread's thread pool");
+  lua_remove(L, 2);
+  return call_lazy(L, "asyncio.threads", "to_thread", 1);
 }
 
 static int l_get_event_loop(lua_State *L) {
@@ -583,6 +602,7 @@ static const luaL_Reg loop_methods[] = {
   {"create_task", l_loop_create_task},
   {"create_future", l_loop_create_future},
   {"create_datagram_endpoint", l_create_datagram_endpoint},
+  {"run_in_executor", l_run_in_executor},
   {"add_signal_handler", l_add_signal_handler},
   {"remove_signal_handler", l_remove_signal_handler},
   {NULL, NULL}

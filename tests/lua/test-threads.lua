@@ -85,4 +85,11 @@ t.test("cancelling abandons the run; the loop does not wait on it", function()
            asyncio.wait_for(to_thread(os.execute, "sleep 0.2"), 0.02))
 end)
 
+t.test("loop:run_in_executor(nil, fn, ...) is to_thread", function()
+  local loop = asyncio.get_running_loop()
+  t.eq(loop:run_in_executor(nil, function(a, b) return a .. b end, "x", 1):await(), "x1")
+  t.eq(asyncio.wait_for(loop:run_in_executor(nil, string.upper, "y"), 1):await(), "Y")
+  t.raises("the only executor is the default one", loop.run_in_executor, loop, {}, print)
+end)
+
 t.run()
