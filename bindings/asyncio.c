@@ -579,6 +579,18 @@ static int l_run_in_executor(lua_State *L) {
   return call_lazy(L, "asyncio.threads", "to_thread", 1);
 }
 
+/* loop:getaddrinfo(host, port [, opts]) and loop:getnameinfo(sockaddr
+** [, flags]): coroutines of bindings/dns.lua, loaded at first use. */
+static int l_getaddrinfo(lua_State *L) {
+  checkloop(L);
+  return call_lazy(L, "asyncio.dns", "getaddrinfo", 1);
+}
+
+static int l_getnameinfo(lua_State *L) {
+  checkloop(L);
+  return call_lazy(L, "asyncio.dns", "getnameinfo", 1);
+}
+
 static int l_get_event_loop(lua_State *L) {
   push_current_loop(L);
   return 1;
@@ -603,6 +615,8 @@ static const luaL_Reg loop_methods[] = {
   {"create_future", l_loop_create_future},
   {"create_datagram_endpoint", l_create_datagram_endpoint},
   {"run_in_executor", l_run_in_executor},
+  {"getaddrinfo", l_getaddrinfo},
+  {"getnameinfo", l_getnameinfo},
   {"add_signal_handler", l_add_signal_handler},
   {"remove_signal_handler", l_remove_signal_handler},
   {NULL, NULL}

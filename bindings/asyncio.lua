@@ -55,7 +55,7 @@ local lazy = {
   create_subprocess_exec = "asyncio.subprocess",
   create_subprocess_shell = "asyncio.subprocess", subprocess = "asyncio.subprocess",
   signal = "aiolua.signals", DatagramProtocol = "asyncio.datagram",
-  to_thread = "asyncio.threads",
+  to_thread = "asyncio.threads", socket = "asyncio.dns",
 }
 setmetatable(asyncio, { __index = function(t, k)
   local m = lazy[k]

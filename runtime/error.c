@@ -65,7 +65,7 @@ static const struct { const char *name, *base; } error_bases[] = {
   {"FileExistsError", "OSError"}, {"FileNotFoundError", "OSError"},
   {"InterruptedError", "OSError"}, {"IsADirectoryError", "OSError"},
   {"NotADirectoryError", "OSError"}, {"PermissionError", "OSError"},
-  {"ProcessLookupError", "OSError"},
+  {"ProcessLookupError", "OSError"}, {"gaierror", "OSError"},
   {"BrokenPipeError", "ConnectionError"},
   {"ConnectionAbortedError", "ConnectionError"},
   {"ConnectionRefusedError", "ConnectionError"},
@@ -112,6 +112,7 @@ static int is_of(lua_State *L, int idx, const char *name, const char *type) {
   const char *code = lua_tostring(L, -1), *cls = NULL;
   for (size_t i = 0; i < COUNT(errno_classes); i++)
     if (strcmp(errno_classes[i].code, code) == 0) cls = errno_classes[i].name;
+  if (strncmp(code, "EAI_", 4) == 0) cls = "gaierror";  /* the resolver's */
   lua_pop(L, 1);
   return cls && derives(cls, type);
 }

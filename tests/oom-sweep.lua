@@ -190,6 +190,11 @@ end
 S.thread = function()
   return asyncio.to_thread(function(a, t) return a * 2, { t[1], "x" } end, 21, { true }):await()
 end
+S.dns = function()
+  local loop = asyncio.get_running_loop()
+  local list = loop:getaddrinfo("127.0.0.1", 80, { type = asyncio.socket.SOCK_STREAM }):await()
+  return list[1].sockaddr[1], loop:getnameinfo({ "127.0.0.1", 80 }, asyncio.socket.NI_NUMERICHOST):await()
+end
 S.json = function()
   local json = require "asyncio.json"
   return json.encode(json.decode('{"a":[1,2.5,"x",null,{"b":true}]}'))
