@@ -46,10 +46,10 @@ static dnsreq_t *new_req(lua_State *L, const char *fmt, const char *a, int b) {
   return d;
 }
 
-/* Rejects d's future with the OSError of libuv error r. */
+/* Rejects d's future with the OSError of libuv error r (protected: from
+** a libuv callback too). */
 static void reject(lua_State *L, dnsreq_t *d, int r) {
-  aiolua__push_uverror(L, d->what, r);
-  aiolua_future_reject(d->fut, L);
+  aiolua__reject_uverror(L, d->fut, d->what, r);
 }
 
 /* [v] -> [] : t[i] = v and t[name] = v (a tuple's place and name). */
@@ -144,6 +144,15 @@ static int l_getaddrinfo(lua_State *L) {
   return 1;
 }
 
+/* [host, service] -> [host, service] as Lua strings (protected: strings
+** allocate, and no error may leave a libuv callback). */
+static int push_names(lua_State *L) {
+  const char *host = lua_touserdata(L, 1), *service = lua_touserdata(L, 2);
+  lua_pushstring(L, host);
+  lua_pushstring(L, service);
+  return 2;
+}
+
 static void on_nameinfo(uv_getnameinfo_t *req, int status, const char *host,
                         const char *service) {
   dnsreq_t *d = (dnsreq_t *)req;
@@ -153,9 +162,11 @@ static void on_nameinfo(uv_getnameinfo_t *req, int status, const char *host,
     if (status < 0) {
       reject(L, d, status);
     } else {
-      lua_pushstring(L, host);           /* short strings: no error */
-      lua_pushstring(L, service);
-      aiolua_future_resolve(d->fut, L, 2);
+      lua_pushcfunction(L, push_names);
+      lua_pushlightuserdata(L, (void *)host);
+      lua_pushlightuserdata(L, (void *)service);
+      if (lua_pcall(L, 2, 2, 0) == LUA_OK) aiolua_future_resolve(d->fut, L, 2);
+      else aiolua_future_reject(d->fut, L);
     }
   }
   free(d);

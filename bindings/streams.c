@@ -68,6 +68,21 @@ typedef struct { server_t *s; } lserver_t;
 
 static lua_State *rt_L(aiolua_runtime_t *rt) { return aiolua_runtime_lua(rt); }
 
+/* [what, uverr] -> [err] */
+static int push_uverror_protected(lua_State *L) {
+  aiolua__push_uverror(L, lua_touserdata(L, 1), (int)lua_tointeger(L, 2));
+  return 1;
+}
+
+void aiolua__reject_uverror(lua_State *L, aiolua_future_t *f,
+                            const char *what, int uverr) {
+  lua_pushcfunction(L, push_uverror_protected);
+  lua_pushlightuserdata(L, (void *)what);
+  lua_pushinteger(L, uverr);
+  lua_pcall(L, 2, 1, 0);                 /* the error, or the memory error */
+  aiolua_future_reject(f, L);
+}
+
 void aiolua__push_uverror(lua_State *L, const char *what, int uverr) {
   aiolua_pusherror(L, "OSError", "%s: %s", what, uv_strerror(uverr));
   lua_pushstring(L, uv_err_name(uverr));
@@ -528,9 +543,8 @@ static void connect_finish(connecting_t *k, int err) {
     if (err == 0) {
       lua_rawgeti(L, LUA_REGISTRYINDEX, k->cref);
       aiolua_future_resolve(k->fut, L, 1);
-    } else {
-      aiolua__push_uverror(L, k->what, err);
-      aiolua_future_reject(k->fut, L);
+    } else {                             /* a libuv callback: protected */
+      aiolua__reject_uverror(L, k->fut, k->what, err);
     }
   }
   luaL_unref(L, LUA_REGISTRYINDEX, k->cref);
@@ -612,8 +626,9 @@ static int l_connect(lua_State *L) {
   luaL_argcheck(L, port > 0 && port < 65536, 2, "port out of range");
   aiolua_runtime_t *rt = aiolua_runtime_from_lua(L);
   conn_t *c = aiolua__conn_push(L);      /* what may raise comes first */
-  int cref = luaL_ref(L, LUA_REGISTRYINDEX);
   aiolua_future_t *f = aiolua_future_new(L);
+  lua_insert(L, -2);                     /* stack: f, conn */
+  int cref = luaL_ref(L, LUA_REGISTRYINDEX);
   connecting_t *k = calloc(1, sizeof *k);
   int r = k ? 0 : UV_ENOMEM;
   if (k) {
@@ -832,10 +847,17 @@ static int l_connect_unix(lua_State *L) {
   const char *path = check_unix_path(L, "connect to");
   aiolua_runtime_t *rt = aiolua_runtime_from_lua(L);
   conn_t *c = aiolua__conn_push(L);      /* what may raise comes first */
+  aiolua_future_t *f = aiolua_future_new(L);
+  lua_insert(L, -2);                     /* stack: f, conn */
+  int cref = luaL_ref(L, LUA_REGISTRYINDEX);
   connecting_t *k = calloc(1, sizeof *k);
-  if (k == NULL) return luaL_error(L, "not enough memory");
-  k->cref = luaL_ref(L, LUA_REGISTRYINDEX);
-  k->fut = aiolua_future_new(L);
+  if (k == NULL) {
+    luaL_unref(L, LUA_REGISTRYINDEX, cref);
+    aiolua_future_cancel(f, NULL);
+    return luaL_error(L, "not enough memory");
+  }
+  k->cref = cref;
+  k->fut = f;
   k->rt = rt;
   k->c = c;
   snprintf(k->what, sizeof k->what, "connect to %s", path);

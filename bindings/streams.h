@@ -23,6 +23,11 @@ void aiolua__conn_close(conn_t *c);
 ** ("ECONNREFUSED") and errno. */
 void aiolua__push_uverror(lua_State *L, const char *what, int uverr);
 
+/* Rejects f with that OSError, made under a protected call: for libuv
+** callbacks, which no error may leave (out of memory, f gets that). */
+void aiolua__reject_uverror(lua_State *L, aiolua_future_t *f,
+                            const char *what, int uverr);
+
 /* Pushes {host, port} of a socket address (ok), or nil. */
 void aiolua__push_addr(lua_State *L, const struct sockaddr_storage *ss, int ok);
 

@@ -244,9 +244,8 @@ static void after_cb(uv_work_t *req, int status) {
   aiolua_future_on_cancel(f, NULL, NULL);
   lua_State *L = aiolua_runtime_lua(w->rt);
   int top = lua_gettop(L);
-  if (w->failed < 0) {
-    lua_pushliteral(L, "not enough memory");
-    aiolua_future_reject(f, L);
+  if (w->failed < 0) {                  /* ENOMEM, made under a pcall */
+    aiolua__reject_uverror(L, f, "to_thread", UV_ENOMEM);
   } else {
     lua_pushcfunction(L, results_protected);
     lua_pushlightuserdata(L, w);

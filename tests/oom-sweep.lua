@@ -195,6 +195,13 @@ S.dns = function()
   local list = loop:getaddrinfo("127.0.0.1", 80, { type = asyncio.socket.SOCK_STREAM }):await()
   return list[1].sockaddr[1], loop:getnameinfo({ "127.0.0.1", 80 }, asyncio.socket.NI_NUMERICHOST):await()
 end
+S.refused = function()
+  -- errors made in libuv callbacks: a refused connect, an unknown name
+  local ok1, e1 = pcall(asyncio.await, asyncio.open_connection("127.0.0.1", 1))
+  local ok2, e2 = pcall(asyncio.await,
+    asyncio.get_running_loop():getaddrinfo("no-such-host.invalid", 80))
+  return ok1, e1, ok2, e2
+end
 S.json = function()
   local json = require "asyncio.json"
   return json.encode(json.decode('{"a":[1,2.5,"x",null,{"b":true}]}'))
