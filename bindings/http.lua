@@ -397,6 +397,35 @@ function Response:iter_chunks(n)
   end
 end
 
+-- An iterator of the lines of the pieces next_piece() returns (nil at the
+-- end): each without its "\n" or "\r\n", the last one even without an
+-- ending, as httpx's iter_lines.
+local function lines_of(next_piece)
+  local buf, pos, ended = "", 1, false
+  return function()
+    while true do
+      local i = buf:find("\n", pos, true)
+      if i then
+        local line = buf:sub(pos, buf:byte(i - 1) == 13 and i - 2 or i - 1)
+        pos = i + 1
+        return line
+      end
+      if ended then
+        if pos > #buf then return nil end
+        local line = buf:sub(pos)
+        pos = #buf + 1
+        return line
+      end
+      local piece = next_piece()
+      if piece == nil then ended = true
+      else buf, pos = buf:sub(pos) .. piece, 1 end
+    end
+  end
+end
+
+-- for line in resp:iter_lines() do ... end
+function Response:iter_lines() return lines_of(self:iter_chunks()) end
+
 function Response:__tostring()
   return string.format("<Response [%d %s]>", self.status, self.reason or "")
 end
@@ -425,6 +454,13 @@ function StreamResponse:iter_chunks(n)
     end
   end
   return step, nil, nil, self
+end
+
+-- for line in resp:iter_lines() do ... end, as the lines come (each step
+-- may await): NDJSON, server-sent events; closes the response if left
+-- early, as iter_chunks.
+function StreamResponse:iter_lines()
+  return lines_of(self:iter_chunks()), nil, nil, self
 end
 
 -- Awaitable: the rest of the body as one string (also kept in self.body).

@@ -54,6 +54,36 @@ t.test("iter_chunks(n) bounds the chunk size", function()
   t.eq(total, 100000)
 end)
 
+-- The lines of s as iter_lines gives them (split at "\n", a "\r" before
+-- it dropped, the last line even without an ending).
+local function lines(s)
+  local out = {}
+  for line, nl in s:gmatch("([^\n]*)(\n?)") do
+    if nl == "" and line == "" then break end
+    out[#out + 1] = (line:gsub("\r$", ""))
+    if nl == "" then break end
+  end
+  return out
+end
+
+t.test("iter_lines: lines across chunk boundaries, as they come", function()
+  -- the pattern has a "\n" every 251 bytes; 7-byte chunks split the lines
+  local r <close> = http.stream(url("/chunked/5000?size=7")):await()
+  local got = {}
+  for line in r:iter_lines() do got[#got + 1] = line end
+  t.same_as(got, lines(pattern(5000)))
+  t.eq(#got, #lines(pattern(5000)))
+  -- a Response's body too, and "\r\n" endings
+  local plain = http.get(url("/chunked/1000?size=13")):await()
+  local n = 0
+  for line in plain:iter_lines() do n = n + 1; t.eq(line, lines(pattern(1000))[n]) end
+  t.eq(n, #lines(pattern(1000)))
+  local doc = http.post(url("/echo"), { body = "a\r\nb\n\nc" }):await()
+  local got2 = {}
+  for line in doc:iter_lines() do got2[#got2 + 1] = line end
+  t.same_as(got2, { "a", "b", "", "c" })
+end)
+
 t.test("read() gives the whole body", function()
   local r = http.stream(url("/bytes/123457")):await()
   local body = r:read():await()
