@@ -59,9 +59,10 @@ static void set2(lua_State *L, int t, int i, const char *name) {
   lua_setfield(L, t, name);
 }
 
-/* [ai] -> [list] (protected: it allocates) */
+/* [ai, nil] -> [list] (protected: it allocates) */
 static int push_addrinfo(lua_State *L) {
   const struct addrinfo *ai = lua_touserdata(L, 1);
+  lua_settop(L, 1);
   lua_newtable(L);                       /* 2: the list */
   int n = 0;
   for (; ai; ai = ai->ai_next) {
@@ -85,20 +86,28 @@ static int push_addrinfo(lua_State *L) {
   return 1;
 }
 
+/* The end of request d (a libuv callback): unless it was cancelled, its
+** future gets fn(a, b)'s nres values, pushed under a protected call, or
+** the error of status. */
+static void finish(dnsreq_t *d, int status, lua_CFunction fn, void *a,
+                   void *b, int nres) {
+  if (d->fut == NULL) return;
+  lua_State *L = aiolua_runtime_lua(d->rt);
+  aiolua_future_on_cancel(d->fut, NULL, NULL);
+  if (status < 0) {
+    reject(L, d, status);
+    return;
+  }
+  lua_pushcfunction(L, fn);
+  lua_pushlightuserdata(L, a);
+  lua_pushlightuserdata(L, b);
+  if (lua_pcall(L, 2, nres, 0) == LUA_OK) aiolua_future_resolve(d->fut, L, nres);
+  else aiolua_future_reject(d->fut, L);
+}
+
 static void on_addrinfo(uv_getaddrinfo_t *req, int status, struct addrinfo *ai) {
   dnsreq_t *d = (dnsreq_t *)req;
-  if (d->fut) {
-    lua_State *L = aiolua_runtime_lua(d->rt);
-    aiolua_future_on_cancel(d->fut, NULL, NULL);
-    if (status < 0) {
-      reject(L, d, status);
-    } else {
-      lua_pushcfunction(L, push_addrinfo);
-      lua_pushlightuserdata(L, ai);
-      if (lua_pcall(L, 1, 1, 0) == LUA_OK) aiolua_future_resolve(d->fut, L, 1);
-      else aiolua_future_reject(d->fut, L);
-    }
-  }
+  finish(d, status, push_addrinfo, ai, NULL, 1);
   uv_freeaddrinfo(ai);
   free(d);
 }
@@ -156,19 +165,7 @@ static int push_names(lua_State *L) {
 static void on_nameinfo(uv_getnameinfo_t *req, int status, const char *host,
                         const char *service) {
   dnsreq_t *d = (dnsreq_t *)req;
-  if (d->fut) {
-    lua_State *L = aiolua_runtime_lua(d->rt);
-    aiolua_future_on_cancel(d->fut, NULL, NULL);
-    if (status < 0) {
-      reject(L, d, status);
-    } else {
-      lua_pushcfunction(L, push_names);
-      lua_pushlightuserdata(L, (void *)host);
-      lua_pushlightuserdata(L, (void *)service);
-      if (lua_pcall(L, 2, 2, 0) == LUA_OK) aiolua_future_resolve(d->fut, L, 2);
-      else aiolua_future_reject(d->fut, L);
-    }
-  }
+  finish(d, status, push_names, (void *)host, (void *)service, 2);
   free(d);
 }
 

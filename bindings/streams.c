@@ -619,38 +619,47 @@ static void cancel_connect(aiolua_future_t *f, void *data) {
     uv_cancel((uv_req_t *)&k->gai);      /* if still resolving */
 }
 
+/* [] -> [future] : a connect's record, its future (awaited for a Conn)
+** and the Lua object of its connection (held by a reference), made in
+** that order, so that nothing leaks if one raises. */
+static connecting_t *new_connecting(lua_State *L) {
+  conn_t *c = aiolua__conn_push(L);
+  aiolua_future_t *f = aiolua_future_new(L);
+  lua_insert(L, -2);                     /* stack: f, conn */
+  int cref = luaL_ref(L, LUA_REGISTRYINDEX);
+  connecting_t *k = calloc(1, sizeof *k);
+  if (k == NULL) {
+    luaL_unref(L, LUA_REGISTRYINDEX, cref);
+    aiolua_future_cancel(f, NULL);
+    luaL_error(L, "not enough memory");
+  }
+  k->rt = aiolua_runtime_from_lua(L);
+  k->c = c;
+  k->cref = cref;
+  k->fut = f;
+  aiolua_future_on_cancel(f, cancel_connect, k);
+  return k;
+}
+
 /* connect(host, port) -> future of a Conn */
 static int l_connect(lua_State *L) {
   const char *host = luaL_checkstring(L, 1);
   lua_Integer port = luaL_checkinteger(L, 2);
   luaL_argcheck(L, port > 0 && port < 65536, 2, "port out of range");
-  aiolua_runtime_t *rt = aiolua_runtime_from_lua(L);
-  conn_t *c = aiolua__conn_push(L);      /* what may raise comes first */
-  aiolua_future_t *f = aiolua_future_new(L);
-  lua_insert(L, -2);                     /* stack: f, conn */
-  int cref = luaL_ref(L, LUA_REGISTRYINDEX);
-  connecting_t *k = calloc(1, sizeof *k);
-  int r = k ? 0 : UV_ENOMEM;
-  if (k) {
-    char service[16];
-    struct addrinfo hints;
-    k->rt = rt;
-    k->c = c;
-    k->cref = cref;
-    k->fut = f;
-    snprintf(k->what, sizeof k->what, "connect to %s:%d", host, (int)port);
-    snprintf(service, sizeof service, "%d", (int)port);
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    aiolua_future_on_cancel(f, cancel_connect, k);
-    r = uv_getaddrinfo(aiolua_runtime_loop(rt), &k->gai, on_resolved, host,
-                       service, &hints);
-  }
-  if (r < 0) {
-    aiolua_future_on_cancel(f, NULL, NULL);
-    aiolua_future_cancel(f, NULL);
-    luaL_unref(L, LUA_REGISTRYINDEX, cref);
+  connecting_t *k = new_connecting(L);
+  char service[16];
+  struct addrinfo hints;
+  snprintf(k->what, sizeof k->what, "connect to %s:%d", host, (int)port);
+  snprintf(service, sizeof service, "%d", (int)port);
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  int r = uv_getaddrinfo(aiolua_runtime_loop(k->rt), &k->gai, on_resolved,
+                         host, service, &hints);
+  if (r < 0) {                           /* no callback will come */
+    aiolua_future_on_cancel(k->fut, NULL, NULL);
+    aiolua_future_cancel(k->fut, NULL);
+    luaL_unref(L, LUA_REGISTRYINDEX, k->cref);
     free(k);
     aiolua__push_uverror(L, "getaddrinfo", r);
     return lua_error(L);
@@ -845,25 +854,10 @@ static const char *check_unix_path(lua_State *L, const char *what) {
 ** name to resolve and one address (on_connect, connect_finish). */
 static int l_connect_unix(lua_State *L) {
   const char *path = check_unix_path(L, "connect to");
-  aiolua_runtime_t *rt = aiolua_runtime_from_lua(L);
-  conn_t *c = aiolua__conn_push(L);      /* what may raise comes first */
-  aiolua_future_t *f = aiolua_future_new(L);
-  lua_insert(L, -2);                     /* stack: f, conn */
-  int cref = luaL_ref(L, LUA_REGISTRYINDEX);
-  connecting_t *k = calloc(1, sizeof *k);
-  if (k == NULL) {
-    luaL_unref(L, LUA_REGISTRYINDEX, cref);
-    aiolua_future_cancel(f, NULL);
-    return luaL_error(L, "not enough memory");
-  }
-  k->cref = cref;
-  k->fut = f;
-  k->rt = rt;
-  k->c = c;
+  connecting_t *k = new_connecting(L);
   snprintf(k->what, sizeof k->what, "connect to %s", path);
-  aiolua_future_on_cancel(k->fut, cancel_connect, k);
-  uv_pipe_init(aiolua_runtime_loop(rt), &c->h.pipe, 0);
-  uv_pipe_connect(&k->req, &c->h.pipe, path, on_connect);
+  uv_pipe_init(aiolua_runtime_loop(k->rt), &k->c->h.pipe, 0);
+  uv_pipe_connect(&k->req, &k->c->h.pipe, path, on_connect);
   return 1;
 }
 
