@@ -5,15 +5,6 @@ local async, await, Future, Error = asyncio.async, asyncio.await, asyncio.Future
 local ensure_future, get_running_loop = asyncio.ensure_future, asyncio.get_running_loop
 local ipairs, pairs, tostring = ipairs, pairs, tostring
 
--- Wakes waiter w (a Future) unless it is done; a set_result that runs out
--- of memory is tried again, since a lost wake-up leaves its task waiting
--- for good (the callback that calls it is not run twice).
-local function wake(w)
-  if not w:done() and not pcall(w.set_result, w) and not w:done() then
-    w:set_result()
-  end
-end
-
 local M = {}
 
 M.FIRST_COMPLETED = "FIRST_COMPLETED"
@@ -37,7 +28,7 @@ M.wait = async(function(aws, opts)
   local waiter = Future()
   local handle
   if opts.timeout then
-    handle = get_running_loop():call_later(opts.timeout, function() wake(waiter) end)
+    handle = get_running_loop():call_later(opts.timeout, function() waiter:_wake() end)
   end
   local counter = #futs
   local function on_completion(f)
@@ -45,7 +36,7 @@ M.wait = async(function(aws, opts)
     if counter <= 0 or return_when == "FIRST_COMPLETED" or
        (return_when == "FIRST_EXCEPTION" and not f:cancelled() and f:exception() ~= nil) then
       if handle then handle:cancel() end
-      wake(waiter)
+      waiter:_wake()              -- retried if out of memory
     end
   end
   for _, f in ipairs(futs) do f:add_done_callback(on_completion) end
@@ -70,7 +61,7 @@ function M.as_completed(aws, opts)
   local function push(v)
     tail = tail + 1
     done[tail] = v
-    if waiter then wake(waiter) end
+    if waiter then waiter:_wake() end
   end
   local handle
   local function on_completion(f)

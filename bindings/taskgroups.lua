@@ -42,14 +42,9 @@ local function new_taskgroup()
   local tg = setmetatable({ _tasks = {}, _ntasks = 0, _errors = {},
                             _aborting = false, _parent = current_task() }, TaskGroup)
   function tg._on_task_done(task)
-    -- the wake-up first, while nothing has changed: a set_result that runs
-    -- out of memory is tried again (a lost one left the group waiting)
-    local w = tg._waiter
-    if w and tg._ntasks == 1 and not w:done() then
-      if not pcall(w.set_result, w, true) and not w:done() then
-        w:set_result(true)
-      end
-    end
+    -- the wake-up first, while nothing has changed (_wake tries again if
+    -- it runs out of memory: a lost one left the group waiting)
+    if tg._waiter and tg._ntasks == 1 then tg._waiter:_wake(true) end
     tg._tasks[task] = nil
     tg._ntasks = tg._ntasks - 1
     if task:cancelled() then return end

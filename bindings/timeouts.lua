@@ -157,12 +157,7 @@ end
 -- Cancels fut and waits until it is done (CPython's _cancel_and_wait).
 local function cancel_and_wait(fut)
   local waiter = Future()
-  local function release()      -- retried once: a lost wake-up hangs
-    if not waiter:done() and not pcall(waiter.set_result, waiter) and
-       not waiter:done() then
-      waiter:set_result()
-    end
-  end
+  local function release() waiter:_wake() end  -- retried if out of memory
   fut:add_done_callback(release)
   fut:cancel()
   local ok, err = pcall(await, waiter)

@@ -504,6 +504,21 @@ static int l_set_result(lua_State *L) {
   return 0;
 }
 
+/* fut:_wake(values...): set_result unless done, tried once more if it
+** runs out of memory -- for the library's done callbacks, which are not
+** run twice: a lost wake-up would leave their waiter parked for good. */
+static int l_wake(lua_State *L) {
+  aiolua_future_t *f = aiolua__checkfuture(L, 1);
+  int n = lua_gettop(L);
+  if (f->state != FUT_PENDING) return 0;
+  luaL_checkstack(L, n + 1, "too many values");
+  lua_pushcfunction(L, l_set_result);
+  for (int i = 1; i <= n; i++) lua_pushvalue(L, i);
+  if (lua_pcall(L, n, 0, 0) == LUA_OK || f->state != FUT_PENDING) return 0;
+  lua_settop(L, n);                      /* again, unprotected */
+  return l_set_result(L);
+}
+
 static int l_set_exception(lua_State *L) {
   aiolua_future_t *f = aiolua__checkfuture(L, 1);
   luaL_checkany(L, 2);
@@ -746,6 +761,7 @@ static const luaL_Reg future_methods[] = {
   {"_set_exception_from", l_set_exception_from},
   {"_mark_retrieved", l_mark_retrieved},
   {"_traceback", l_traceback},
+  {"_wake", l_wake},
   {NULL, NULL}
 };
 
