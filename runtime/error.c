@@ -190,29 +190,27 @@ static void push_frame_name(lua_State *L, lua_Debug *ar) {
   }
 }
 
-/* [f] -> [name] : how a task's repr names its coroutine, function f
-** (ar: its "S" info): "f()" for the body of an async function or a field
-** of a loaded module (as Python's "say_after()"), else "function
+/* [f] -> [name] : the name of the coroutine function f (ar: its "S"
+** info) as a task's repr and stack give it: an async function's, or its
+** field in a loaded module; returns 1 for those, else 0 and "function
 ** <src:line>". */
-void aiolua__push_coro_name(lua_State *L, const lua_Debug *ar) {
+int aiolua__push_coro_name(lua_State *L, const lua_Debug *ar) {
   lua_getfield(L, LUA_REGISTRYINDEX, "aiolua.asyncnames");
   lua_pushvalue(L, -2);
   if (lua_rawget(L, -2) == LUA_TSTRING) {  /* stack: f, names, name */
-    lua_pushfstring(L, "%s()", lua_tostring(L, -1));
-    lua_replace(L, -4);
-    lua_pop(L, 2);
-    return;
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+    return 1;
   }
   lua_pop(L, 2);
   lua_pushvalue(L, -1);                    /* stack: f, f */
-  if (push_global_name(L)) {
-    lua_pushfstring(L, "%s()", lua_tostring(L, -1));
-    lua_replace(L, -3);
-    lua_pop(L, 1);
-  } else {
-    lua_pushfstring(L, "function <%s:%d>", ar->short_src, ar->linedefined);
+  if (push_global_name(L)) {               /* stack: f, name */
     lua_replace(L, -2);
+    return 1;
   }
+  lua_pushfstring(L, "function <%s:%d>", ar->short_src, ar->linedefined);
+  lua_replace(L, -2);
+  return 0;
 }
 
 #define TB_FIRST 10  /* frames shown before skipping, as luaL_traceback */

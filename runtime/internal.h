@@ -280,7 +280,7 @@ void aiolua__await_open(lua_State *L);
                                                       exception handler */
 int aiolua__msgh(lua_State *L);  /* [err] -> [ctx] */
 int aiolua__callback_entry(lua_State *L);  /* [fn, args...] -> [] */
-void aiolua__push_coro_name(lua_State *L, const lua_Debug *ar);  /* [f] -> [name] */
+int aiolua__push_coro_name(lua_State *L, const lua_Debug *ar);  /* [f] -> [name] */
 void aiolua__report_failure(lua_State *L, int status, const char *message,
                             const char *k1, int i1, const char *k2, int i2);
 int aiolua__call_exception_handler(lua_State *L);

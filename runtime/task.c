@@ -505,9 +505,9 @@ static void push_coro_desc(lua_State *L, int idx, aiolua_task_t *t) {
     lua_pushliteral(L, "");
     return;
   }
-  aiolua__push_coro_name(L, &body);      /* stack: name */
-  lua_pushfstring(L, " coro=<%s running at %s:%d>", lua_tostring(L, -1),
-                  body.short_src, body.currentline);
+  int named = aiolua__push_coro_name(L, &body);  /* stack: name */
+  lua_pushfstring(L, " coro=<%s%s running at %s:%d>", lua_tostring(L, -1),
+                  named ? "()" : "", body.short_src, body.currentline);
   lua_replace(L, -2);
 }
 
@@ -554,14 +554,8 @@ static int l_get_stack(lua_State *L) {
     if (ar.name) {
       lua_pushstring(L, ar.name);
       lua_replace(L, -2);
-    } else {                             /* a task's body: "worker()" */
-      size_t len;
+    } else {                             /* a task's body: "worker" */
       aiolua__push_coro_name(L, &ar);
-      const char *s = lua_tolstring(L, -1, &len);
-      if (len > 2 && s[len - 1] == ')' && s[len - 2] == '(') {
-        lua_pushlstring(L, s, len - 2);
-        lua_replace(L, -2);
-      }
     }
     lua_createtable(L, 0, 3);            /* stack: frames, name, frame */
     lua_insert(L, -2);
