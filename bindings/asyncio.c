@@ -100,9 +100,15 @@ static int l_iscoroutinefunction(lua_State *L) {
   return 1;
 }
 
+/* 1 if the value at idx is a coroutine as Python sees it: a coroutine
+** object, or a sleep (a coroutine in Python). */
+static int is_coroutine(lua_State *L, int idx) {
+  aiolua_future_t *f = aiolua_tofuture(L, idx);
+  return aiolua__iscoro(L, idx) || (f && f->kind == KIND_SLEEP);
+}
+
 static int l_iscoroutine(lua_State *L) {
-  aiolua_future_t *f = aiolua_tofuture(L, 1);
-  lua_pushboolean(L, aiolua__iscoro(L, 1) || (f && f->kind == KIND_SLEEP));
+  lua_pushboolean(L, is_coroutine(L, 1));
   return 1;
 }
 
@@ -495,9 +501,7 @@ static int l_loop_gc(lua_State *L) {
 static int l_add_signal_handler(lua_State *L) {
   loop_t *lp = checkloop(L);
   int signum = aiolua__sig_check(L, 2);
-  aiolua_future_t *f = aiolua_tofuture(L, 3);
-  if (aiolua__iscoro(L, 3) || (f && f->kind == KIND_SLEEP) ||
-      aiolua__push_async_body(L, 3))
+  if (is_coroutine(L, 3) || aiolua__push_async_body(L, 3))
     return aiolua_error(L, "TypeError",
                         "coroutines cannot be used with add_signal_handler()");
   if (!lua_isfunction(L, 3))
