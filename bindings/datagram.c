@@ -109,14 +109,6 @@ static endpoint_t *checkendpoint(lua_State *L) {
   return u->e;
 }
 
-/* [] -> [] : raises OSError "what host:port: message" for libuv error r. */
-static int raise_uv(lua_State *L, const char *what, const char *host,
-                    int port, int r) {
-  lua_pushfstring(L, "%s %s:%d", what, host, port);
-  aiolua__push_uverror(L, lua_tostring(L, -1), r);
-  return lua_error(L);
-}
-
 /* open(lhost, lport, rhost, rport, broadcast) -> Endpoint: bound to the
 ** local address (nil: any, port 0), connected to the remote one if given;
 ** receiving. */
@@ -134,11 +126,11 @@ static int l_open(lua_State *L) {
   struct sockaddr_storage local, remote;
   int r;
   if (rhost && (r = aiolua__sockaddr(loop, rhost, rport, &remote)) < 0)
-    return raise_uv(L, "resolve", rhost, rport, r);
+    return aiolua__raise_uverror(L, r, "resolve %s:%d", rhost, rport);
   if (lhost == NULL)                 /* any address of the remote's family */
     lhost = rhost && remote.ss_family == AF_INET6 ? "::" : "0.0.0.0";
   if ((r = aiolua__sockaddr(loop, lhost, lport, &local)) < 0)
-    return raise_uv(L, "resolve", lhost, lport, r);
+    return aiolua__raise_uverror(L, r, "resolve %s:%d", lhost, lport);
   lendpoint_t *u = lua_newuserdatauv(L, sizeof *u, 0);
   u->e = NULL;
   luaL_setmetatable(L, ENDPOINT_MT);
@@ -166,7 +158,7 @@ static int l_open(lua_State *L) {
   if (r < 0) {
     endpoint_close(e);
     u->e = NULL;
-    return raise_uv(L, what, host, port, r);
+    return aiolua__raise_uverror(L, r, "%s %s:%d", what, host, port);
   }
   e->receiving = 1;
   return 1;
@@ -227,7 +219,7 @@ static int l_send(lua_State *L) {
     lua_Integer port = luaL_checkinteger(L, 4);
     luaL_argcheck(L, port > 0 && port < 65536, 4, "port out of range");
     int r = aiolua__sockaddr(aiolua_runtime_loop(e->rt), host, (int)port, &to);
-    if (r < 0) return raise_uv(L, "send to", host, (int)port, r);
+    if (r < 0) return aiolua__raise_uverror(L, r, "send to %s:%d", host, (int)port);
     addr = (const struct sockaddr *)&to;
   }
   uv_buf_t b = uv_buf_init((char *)data, (unsigned)n);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -81,6 +82,15 @@ void aiolua__reject_uverror(lua_State *L, aiolua_future_t *f,
   lua_pushinteger(L, uverr);
   lua_pcall(L, 2, 1, 0);                 /* the error, or the memory error */
   aiolua_future_reject(f, L);
+}
+
+int aiolua__raise_uverror(lua_State *L, int uverr, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  const char *what = lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  aiolua__push_uverror(L, what, uverr);
+  return lua_error(L);
 }
 
 void aiolua__push_uverror(lua_State *L, const char *what, int uverr) {
@@ -712,6 +722,33 @@ int aiolua__sockaddr(uv_loop_t *loop, const char *host, int port,
   return 0;
 }
 
+static void server_close(server_t *s);
+
+/* [] -> [Server] : a server object and its record, whose handle is
+** initialised (a pipe for a Unix socket, else TCP); raises when out of
+** memory. */
+static server_t *server_push(lua_State *L, int unix_socket) {
+  lserver_t *u = lua_newuserdatauv(L, sizeof *u, 0);
+  u->s = NULL;
+  luaL_setmetatable(L, SERVER_MT);
+  server_t *s = calloc(1, sizeof *s);
+  if (s == NULL) luaL_error(L, "not enough memory");
+  s->rt = aiolua_runtime_from_lua(L);
+  if (unix_socket) uv_pipe_init(aiolua_runtime_loop(s->rt), &s->h.pipe, 0);
+  else uv_tcp_init(aiolua_runtime_loop(s->rt), &s->h.tcp);
+  u->s = s;
+  return s;
+}
+
+/* [Server] -> raises : the bind or listen of the server on top failed
+** with uverr; it is closed, and the OSError says "listen on <where>". */
+static int listen_failed(lua_State *L, int uverr, const char *where) {
+  lserver_t *u = lua_touserdata(L, -1);
+  server_close(u->s);
+  u->s = NULL;
+  return aiolua__raise_uverror(L, uverr, "listen on %s", where);
+}
+
 /* listen(host, port, backlog) -> Server (bound and listening) */
 static int l_listen(lua_State *L) {
   const char *host = luaL_checkstring(L, 1);
@@ -721,28 +758,15 @@ static int l_listen(lua_State *L) {
   struct sockaddr_storage ss;
   int r = aiolua__sockaddr(aiolua_runtime_loop(aiolua_runtime_from_lua(L)),
                            host, (int)port, &ss);
-  if (r < 0) {
-    lua_pushfstring(L, "listen on %s:%d", host, (int)port);
-    aiolua__push_uverror(L, lua_tostring(L, -1), r);
-    return lua_error(L);
-  }
-  lserver_t *u = lua_newuserdatauv(L, sizeof *u, 0);
-  u->s = NULL;
-  luaL_setmetatable(L, SERVER_MT);
-  server_t *s = calloc(1, sizeof *s);
-  if (s == NULL) return luaL_error(L, "not enough memory");
-  s->rt = aiolua_runtime_from_lua(L);
-  uv_tcp_init(aiolua_runtime_loop(s->rt), &s->h.tcp);
-  u->s = s;
+  if (r < 0)
+    return aiolua__raise_uverror(L, r, "listen on %s:%d", host, (int)port);
+  server_t *s = server_push(L, 0);
   r = uv_tcp_bind(&s->h.tcp, (struct sockaddr *)&ss, 0);
   if (r == 0) r = uv_listen((uv_stream_t *)&s->h.tcp, (int)backlog, on_connection);
   if (r < 0) {
-    s->closing = 1;
-    uv_close((uv_handle_t *)&s->h.tcp, on_server_closed);
-    u->s = NULL;
-    lua_pushfstring(L, "listen on %s:%d", host, (int)port);
-    aiolua__push_uverror(L, lua_tostring(L, -1), r);
-    return lua_error(L);
+    char where[300];
+    snprintf(where, sizeof where, "%s:%d", host, (int)port);
+    return listen_failed(L, r, where);
   }
   return 1;
 }
@@ -841,12 +865,10 @@ static int l_server_gc(lua_State *L) {
 static const char *check_unix_path(lua_State *L, const char *what) {
   size_t n;
   const char *path = luaL_checklstring(L, 1, &n);
-  if (n >= sizeof(((struct sockaddr_un *)0)->sun_path) || strlen(path) != n) {
-    lua_pushfstring(L, "%s %s", what, path);
-    aiolua__push_uverror(L, lua_tostring(L, -1),
-                         strlen(path) != n ? UV_EINVAL : UV_ENAMETOOLONG);
-    lua_error(L);
-  }
+  if (strlen(path) != n)                 /* a zero byte inside */
+    aiolua__raise_uverror(L, UV_EINVAL, "%s %s", what, path);
+  if (n >= sizeof(((struct sockaddr_un *)0)->sun_path))
+    aiolua__raise_uverror(L, UV_ENAMETOOLONG, "%s %s", what, path);
   return path;
 }
 
@@ -868,29 +890,14 @@ static int l_listen_unix(lua_State *L) {
   lua_Integer backlog = luaL_optinteger(L, 2, 100);
   struct stat st;
   if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode)) unlink(path);
-  lserver_t *u = lua_newuserdatauv(L, sizeof *u, 0);
-  u->s = NULL;
-  luaL_setmetatable(L, SERVER_MT);
-  server_t *s = calloc(1, sizeof *s);
-  char *copy = strdup(path);
-  if (s == NULL || copy == NULL) {
-    free(s);
-    free(copy);
-    return luaL_error(L, "not enough memory");
-  }
-  s->rt = aiolua_runtime_from_lua(L);
-  uv_pipe_init(aiolua_runtime_loop(s->rt), &s->h.pipe, 0);
-  u->s = s;
+  server_t *s = server_push(L, 1);
   int r = uv_pipe_bind(&s->h.pipe, path);
-  if (r == 0) s->path = copy; else free(copy);  /* ours to unlink */
-  if (r == 0) r = uv_listen((uv_stream_t *)&s->h.pipe, (int)backlog, on_connection);
-  if (r < 0) {
-    server_close(s);
-    u->s = NULL;
-    lua_pushfstring(L, "listen on %s", path);
-    aiolua__push_uverror(L, lua_tostring(L, -1), r);
-    return lua_error(L);
+  if (r == 0 && (s->path = strdup(path)) == NULL) {  /* ours to unlink */
+    unlink(path);
+    r = UV_ENOMEM;
   }
+  if (r == 0) r = uv_listen((uv_stream_t *)&s->h.pipe, (int)backlog, on_connection);
+  if (r < 0) return listen_failed(L, r, path);
   return 1;
 }
 
@@ -924,9 +931,7 @@ static int l_open_fd(lua_State *L) {
   }
   if (r < 0) {                           /* the handle does not own copy */
     if (copy >= 0) close(copy);
-    lua_pushfstring(L, "open fd %d", (int)fd);
-    aiolua__push_uverror(L, lua_tostring(L, -1), r);
-    return lua_error(L);
+    return aiolua__raise_uverror(L, r, "open fd %d", (int)fd);
   }
   return 1;
 }

@@ -23,6 +23,9 @@ void aiolua__conn_close(conn_t *c);
 ** ("ECONNREFUSED") and errno. */
 void aiolua__push_uverror(lua_State *L, const char *what, int uverr);
 
+/* Raises that OSError, its "what" formatted as lua_pushfstring does. */
+int aiolua__raise_uverror(lua_State *L, int uverr, const char *fmt, ...);
+
 /* Rejects f with that OSError, made under a protected call: for libuv
 ** callbacks, which no error may leave (out of memory, f gets that). */
 void aiolua__reject_uverror(lua_State *L, aiolua_future_t *f,
