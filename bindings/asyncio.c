@@ -652,22 +652,10 @@ static const luaL_Reg funcs[] = {
   {NULL, NULL}
 };
 
-static void new_class(lua_State *L, const char *name, const luaL_Reg *methods) {
-  luaL_newmetatable(L, name);
-  lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
-}
-
 int luaopen_aiolua_asyncio(lua_State *L);
 int luaopen_aiolua_asyncio(lua_State *L) {
-  new_class(L, LOOP_MT, loop_methods);
-  luaL_getmetatable(L, LOOP_MT);
-  lua_pushcfunction(L, l_loop_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
-  new_class(L, HANDLE_MT, handle_methods);
+  aiolua__new_class(L, LOOP_MT, loop_methods, l_loop_gc);
+  aiolua__new_class(L, HANDLE_MT, handle_methods, NULL);
   luaL_newlib(L, funcs);
   aiolua__error_funcs(L);
   /* sleep(0) with no result: one shared sleep future that only yields */

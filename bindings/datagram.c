@@ -290,13 +290,7 @@ int luaopen_aiolua_datagram(lua_State *L) {
     {"send", l_send}, {"address", l_address}, {"close", l_close},
     {"closed", l_closed}, {NULL, NULL}};
   static const luaL_Reg funcs[] = {{"open", l_open}, {NULL, NULL}};
-  luaL_newmetatable(L, ENDPOINT_MT);
-  lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, l_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
+  aiolua__new_class(L, ENDPOINT_MT, methods, l_gc);
   luaL_newlib(L, funcs);
   return 1;
 }

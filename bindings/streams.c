@@ -938,17 +938,6 @@ static int l_open_fd(lua_State *L) {
 
 /* ---- the module ---------------------------------------------------------- */
 
-static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
-                      lua_CFunction gc) {
-  luaL_newmetatable(L, name);
-  lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
-}
-
 int luaopen_aiolua_streams(lua_State *L);
 int luaopen_aiolua_streams(lua_State *L) {
   static const luaL_Reg conn_methods[] = {
@@ -966,8 +955,8 @@ int luaopen_aiolua_streams(lua_State *L) {
     {"connect", l_connect}, {"listen", l_listen},
     {"connect_unix", l_connect_unix}, {"listen_unix", l_listen_unix},
     {"open_fd", l_open_fd}, {NULL, NULL}};
-  new_class(L, CONN_MT, conn_methods, l_conn_gc);
-  new_class(L, SERVER_MT, server_methods, l_server_gc);
+  aiolua__new_class(L, CONN_MT, conn_methods, l_conn_gc);
+  aiolua__new_class(L, SERVER_MT, server_methods, l_server_gc);
   luaL_newlib(L, funcs);
   return 1;
 }

@@ -250,13 +250,7 @@ int luaopen_aiolua_subprocess(lua_State *L) {
     {"pid", l_pid}, {"returncode", l_returncode}, {"wait", l_wait},
     {"kill", l_kill}, {NULL, NULL}};
   static const luaL_Reg funcs[] = {{"spawn", l_spawn}, {NULL, NULL}};
-  luaL_newmetatable(L, PROC_MT);
-  lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, l_proc_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
+  aiolua__new_class(L, PROC_MT, methods, l_proc_gc);
   luaL_newlib(L, funcs);
   lua_createtable(L, 0, 3);              /* signal numbers */
   lua_pushinteger(L, SIGTERM);

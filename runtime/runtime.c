@@ -207,6 +207,21 @@ static void ignore_sigpipe(void) {
   }
 }
 
+/* [] -> [] : metatable `name` with methods in its __index, and gc as its
+** __gc (unless NULL): the class of a binding's userdata. */
+void aiolua__new_class(lua_State *L, const char *name, const luaL_Reg *methods,
+                       lua_CFunction gc) {
+  luaL_newmetatable(L, name);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  if (gc) {
+    lua_pushcfunction(L, gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+}
+
 aiolua_runtime_t *aiolua_runtime_new(uv_loop_t *loop, int flags) {
   aiolua_runtime_t *rt = calloc(1, sizeof *rt);
   if (rt == NULL) return NULL;
