@@ -4,6 +4,17 @@
 #                          corpus (tests/translate) as the ctest fuzz/translate
 #   fuzz-translate         libFuzzer target, with AIOLUA_FUZZ=ON and clang;
 #                          `--target fuzz-translate-run` fuzzes for FUZZ_SECONDS
+# A libFuzzer target made of the given sources (the code under test is
+# compiled in, so that it is instrumented), with ASan and UBSan.
+function(aiolua_fuzzer name)
+  add_executable(${name} ${ARGN})
+  target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/runtime)
+  target_link_libraries(${name} PRIVATE PkgConfig::LUA PkgConfig::UV m)
+  target_compile_options(${name} PRIVATE
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+endfunction()
+
 set(TRANSLATE_SRC ${CMAKE_SOURCE_DIR}/runtime/translate.c)
 set(TRANSLATE_SEEDS ${CMAKE_SOURCE_DIR}/tests/translate)
 
@@ -23,14 +34,8 @@ if(AIOLUA_FUZZ)
     message(WARNING "AIOLUA_FUZZ needs clang (-DCMAKE_C_COMPILER=clang); "
                     "fuzz-translate is not built")
   else()
-    # The translator is compiled into the target so that it is instrumented.
-    add_executable(fuzz-translate ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz-translate.c
-                   ${TRANSLATE_SRC})
-    target_include_directories(fuzz-translate PRIVATE ${CMAKE_SOURCE_DIR}/runtime)
-    target_link_libraries(fuzz-translate PRIVATE PkgConfig::LUA PkgConfig::UV)
-    target_compile_options(fuzz-translate PRIVATE
-      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
-    target_link_options(fuzz-translate PRIVATE -fsanitize=fuzzer,address,undefined)
+    aiolua_fuzzer(fuzz-translate ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz-translate.c
+                  ${TRANSLATE_SRC})
 
     set(FUZZ_SECONDS 60 CACHE STRING "Seconds of fuzz-translate-run")
     set(FUZZ_CORPUS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus-run)
@@ -72,12 +77,7 @@ add_test(NAME fuzz/json COMMAND fuzz-json-replay ${JSON_SEEDS})
 set_tests_properties(fuzz/json PROPERTIES TIMEOUT 60)
 
 if(AIOLUA_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
-  add_executable(fuzz-json ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz-json.c ${JSON_SRC})
-  target_include_directories(fuzz-json PRIVATE ${CMAKE_SOURCE_DIR}/runtime)
-  target_link_libraries(fuzz-json PRIVATE PkgConfig::LUA PkgConfig::UV m)
-  target_compile_options(fuzz-json PRIVATE
-    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
-  target_link_options(fuzz-json PRIVATE -fsanitize=fuzzer,address,undefined)
+  aiolua_fuzzer(fuzz-json ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz-json.c ${JSON_SRC})
   set(FUZZ_JSON_SECONDS 30 CACHE STRING "Seconds of fuzz-json-run")
   set(FUZZ_JSON_CORPUS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus-json)
   add_custom_target(fuzz-json-run
