@@ -89,6 +89,20 @@ set_tests_properties(core/oom-once PROPERTIES TIMEOUT 300
   PASS_REGULAR_EXPRESSION "all 27 scenarios ran on"
   FAIL_REGULAR_EXPRESSION "attempt to ;a timer is lost;settling a future failed")
 
+#   core/oom-once-pad  the same with 100 KB kept alive (OOM_PAD), so that
+#                 the collector's cycles fall elsewhere and the n-th
+#                 allocation is another one: with it, a done callback
+#                 whose call failed before its body began (Lua's CallInfo
+#                 or stack growth) was dropped, and a TaskGroup waited
+#                 for good (CI's paths showed it without the pad)
+add_test(NAME core/oom-once-pad
+         COMMAND aiolua ${CMAKE_SOURCE_DIR}/tests/oom-sweep.lua
+                 ${CMAKE_BINARY_DIR}/testmods --once)
+set_tests_properties(core/oom-once-pad PROPERTIES TIMEOUT 300
+  ENVIRONMENT "OOM_PAD=100000"
+  PASS_REGULAR_EXPRESSION "all 27 scenarios ran on"
+  FAIL_REGULAR_EXPRESSION "attempt to ;a timer is lost;settling a future failed")
+
 #   core/oom-zombie  tests/oom-zombie.lua: tasks whose outcome runs out of
 #                 memory as their thread ends still end (they stayed alive,
 #                 one more with each failed run: 67 after this sweep)

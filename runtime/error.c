@@ -234,10 +234,21 @@ static int last_level(lua_State *L1) {
   return le - 1;
 }
 
+static int noop(lua_State *L) { (void)L; return 0; }
+
+#define CB_ROOM 260  /* stack slots a Lua frame may need (MAXREGS is 255) */
+
 /* The entry of callbacks run from the loop: [fn, args...] -> [], calls
 ** fn(args...).  A traceback stops at its frame: what lies below is the
-** loop, not the callback's story. */
+** loop, not the callback's story.  What the call of fn may allocate is
+** taken first: the stack room of its frame, and the CallInfo of its level
+** (a dummy call leaves it in L's list, whose first free one the collector
+** keeps).  So once cb_entered is set, fn's body runs: a callback dropped
+** without running left a TaskGroup waiting forever for a child. */
 int aiolua__callback_entry(lua_State *L) {
+  luaL_checkstack(L, CB_ROOM, NULL);
+  lua_pushcfunction(L, noop);
+  lua_call(L, 0, 0);
   aiolua__rt(L)->cb_entered = 1;
   lua_call(L, lua_gettop(L) - 1, 0);
   return 0;

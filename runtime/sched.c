@@ -179,13 +179,13 @@ static void run_cw1(lua_State *L, aiolua_future_t *f) {
 
 /* [entry, fn, args...] -> [] or [err] : lua_pcall of a callback through
 ** aiolua__callback_entry (nargs: fn and its arguments).  When the call
-** itself ran out of memory before the callback began (a transient
-** shortage: Lua's CallInfo list grows), sets rt->cb_again and returns
-** LUA_OK with the stack as it was before the entry: the caller leaves its
-** callback queued, to be tried first at the next turn of the loop, up to
-** CB_RETRIES times in a row; then it is reported as failed, as an error of
-** the callback would be.  A lost done callback left a TaskGroup waiting
-** forever for a child. */
+** itself failed before the callback began (a transient shortage: the
+** entry could not take the stack room or the CallInfo of the call), sets
+** rt->cb_again and returns LUA_OK with the stack as it was before the
+** entry: the caller leaves its callback queued, to be tried first at the
+** next turn of the loop, up to CB_RETRIES times in a row; then it is
+** reported as failed, as an error of the callback would be.  A lost done
+** callback left a TaskGroup waiting forever for a child. */
 int aiolua__cb_call(lua_State *L, int nargs, int msgh) {
   aiolua_runtime_t *rt = aiolua__rt(L);
   rt->cb_entered = 0;
@@ -194,7 +194,7 @@ int aiolua__cb_call(lua_State *L, int nargs, int msgh) {
     if (rt->cb_entered) rt->cb_misses = 0;
     return status;
   }
-  if (status != LUA_ERRMEM || ++rt->cb_misses > CB_RETRIES) {
+  if (++rt->cb_misses > CB_RETRIES) {   /* out of memory: stack, CallInfo */
     rt->cb_misses = 0;
     return status;
   }

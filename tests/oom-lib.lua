@@ -14,6 +14,9 @@
 -- To debug: OOM_FROM=n starts at n, OOM_TRACE=1 prints each n and outcome
 -- (gdb's `break memlimit.c:41` with `bt` then shows where it failed).
 local trace = os.getenv("OOM_TRACE")
+-- OOM_PAD=n keeps n bytes alive: it moves the collector's cycles, so the
+-- same sweep fails its allocations in other states (core/oom-once-pad).
+debug.getregistry().oom_pad = string.rep("x", tonumber(os.getenv("OOM_PAD")) or 0)
 
 -- Arms the failure inside the pcall: a call made outside it (pcall's own)
 -- may grow the stack, and that allocation must not be the one that fails.
