@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "internal.h"
+#include "fdwatch.h"
 #include "signals.h"
 
 #define LOOP_MT "aiolua.Loop"
@@ -192,6 +193,10 @@ void aiolua__handle_signal(handle_t *h) {
   else handle_queue(h);
 }
 
+void aiolua__handle_wake(handle_t *h) {
+  if (!h->cancelled && !h->queued) handle_queue(h);
+}
+
 static void handle_fire(aiolua_runtime_t *rt, aiolua_timer_t *t) {
   aiolua__timer_stop(rt, t);
   handle_queue((handle_t *)t);
@@ -282,6 +287,7 @@ typedef struct loop {
   int closed;
   int stopping;   /* stop() came before run_forever */
   aiolua_sig_t *sigs;  /* its signal handlers */
+  aiolua_watch_t *watches;  /* its readers and writers */
 } loop_t;
 
 static loop_t *checkloop(lua_State *L) {
@@ -292,6 +298,7 @@ static int new_loop(lua_State *L) {
   loop_t *lp = lua_newuserdatauv(L, sizeof *lp, 1);
   lp->closed = lp->stopping = 0;
   lp->sigs = NULL;
+  lp->watches = NULL;
   luaL_setmetatable(L, LOOP_MT);
   return 1;
 }
@@ -343,11 +350,12 @@ static int run_in_loop(lua_State *L, int loopidx, int nargs, int keep,
   return status;
 }
 
-/* Closes loop lp: its signal handlers go, as CPython's close() removes
-** them. */
+/* Closes loop lp: its signal handlers, readers and writers go, as
+** CPython's close() removes them. */
 static void loop_close(lua_State *L, loop_t *lp) {
   lp->closed = 1;
   aiolua__sig_remove_all(L, &lp->sigs);
+  aiolua__watch_remove_all(L, &lp->watches);
 }
 
 /* asyncio.run(main, ...): each run has a new loop, closed when it ends. */
@@ -488,10 +496,23 @@ static int l_loop_close(lua_State *L) {
   return 0;
 }
 
-/* A loop collected without close() (or at exit) lets its signals go. */
+/* A loop collected without close() (or at exit) lets its signals and
+** descriptors go. */
 static int l_loop_gc(lua_State *L) {
-  aiolua__sig_remove_all(L, &((loop_t *)lua_touserdata(L, 1))->sigs);
+  loop_t *lp = lua_touserdata(L, 1);
+  aiolua__sig_remove_all(L, &lp->sigs);
+  aiolua__watch_remove_all(L, &lp->watches);
   return 0;
+}
+
+/* The callback at idx of `what` ("add_reader()"): a function, not a
+** coroutine function nor a coroutine object (CPython's TypeError). */
+static void check_callback(lua_State *L, int idx, const char *what) {
+  if (is_coroutine(L, idx) || aiolua__push_async_body(L, idx))
+    aiolua_error(L, "TypeError", "coroutines cannot be used with %s", what);
+  if (!lua_isfunction(L, idx))
+    aiolua_error(L, "TypeError", "a function was expected, got %s",
+                 luaL_typename(L, idx));
 }
 
 /* loop:add_signal_handler(sig, callback, args...): callback(args...) runs
@@ -501,12 +522,7 @@ static int l_loop_gc(lua_State *L) {
 static int l_add_signal_handler(lua_State *L) {
   loop_t *lp = checkloop(L);
   int signum = aiolua__sig_check(L, 2);
-  if (is_coroutine(L, 3) || aiolua__push_async_body(L, 3))
-    return aiolua_error(L, "TypeError",
-                        "coroutines cannot be used with add_signal_handler()");
-  if (!lua_isfunction(L, 3))
-    return aiolua_error(L, "TypeError", "a function was expected, got %s",
-                        luaL_typename(L, 3));
+  check_callback(L, 3, "add_signal_handler()");
   if (lp->closed)
     return aiolua_error(L, "RuntimeError", "Event loop is closed");
   handle_t *h = new_handle(L, 3);        /* stack: loop, sig, fn, args, h */
@@ -521,6 +537,39 @@ static int l_remove_signal_handler(lua_State *L) {
   lua_pushboolean(L, aiolua__sig_remove(L, &lp->sigs, aiolua__sig_check(L, 2)));
   return 1;
 }
+
+/* loop:add_reader(file, callback, args...) and add_writer: callback(args...)
+** runs as a callback of the loop at each turn while file (a descriptor, a
+** Lua file such as io.stdin, or anything with a fileno() method) can be
+** read (written) without blocking, until remove_reader (remove_writer) or
+** the loop closes.  A second one for the same file replaces the first. */
+static int add_watch(lua_State *L, int writing) {
+  loop_t *lp = checkloop(L);
+  int fd = aiolua__watch_fd(L, 2);
+  check_callback(L, 3, writing ? "add_writer()" : "add_reader()");
+  if (lp->closed)
+    return aiolua_error(L, "RuntimeError", "Event loop is closed");
+  handle_t *h = new_handle(L, 3);        /* stack: loop, file, fn, args, h */
+  h->repeat = 1;
+  aiolua__watch_add(L, &lp->watches, fd, writing, h);
+  return 0;
+}
+
+static int l_add_reader(lua_State *L) { return add_watch(L, 0); }
+static int l_add_writer(lua_State *L) { return add_watch(L, 1); }
+
+/* loop:remove_reader(file) -> true if file had a reader (remove_writer:
+** a writer); false on a closed loop, as in CPython. */
+static int remove_watch(lua_State *L, int writing) {
+  loop_t *lp = checkloop(L);
+  int fd = aiolua__watch_fd(L, 2);
+  lua_pushboolean(L, !lp->closed &&
+                     aiolua__watch_remove(L, &lp->watches, fd, writing));
+  return 1;
+}
+
+static int l_remove_reader(lua_State *L) { return remove_watch(L, 0); }
+static int l_remove_writer(lua_State *L) { return remove_watch(L, 1); }
 
 static int l_loop_is_closed(lua_State *L) {
   lua_pushboolean(L, checkloop(L)->closed);
@@ -623,6 +672,8 @@ static const luaL_Reg loop_methods[] = {
   {"getnameinfo", l_getnameinfo},
   {"add_signal_handler", l_add_signal_handler},
   {"remove_signal_handler", l_remove_signal_handler},
+  {"add_reader", l_add_reader}, {"remove_reader", l_remove_reader},
+  {"add_writer", l_add_writer}, {"remove_writer", l_remove_writer},
   {NULL, NULL}
 };
 

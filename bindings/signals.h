@@ -1,23 +1,17 @@
 /*
-** signals.h -- Unix signals for the loop object (signals.c), and the loop
-** handles of asyncio.c that a signal queues: loop:add_signal_handler runs
-** its callback as a call_soon handle at each signal, as CPython's does.
+** signals.h -- Unix signals for the loop object (signals.c):
+** loop:add_signal_handler runs its callback as a call_soon handle at each
+** signal, as CPython's does (handles.h).
 */
 #ifndef AIOLUA_SIGNALS_H
 #define AIOLUA_SIGNALS_H
 
 #include <lua.h>
+#include "handles.h"
 
-typedef struct aiolua_handle aiolua_handle_t;
 typedef struct aiolua_sig aiolua_sig_t;
 
-/* asyncio.c.  Queues the signal handle h once more (a signal came); may
-** run in a libuv callback: allocates nothing, raises nothing. */
-void aiolua__handle_signal(aiolua_handle_t *h);
-/* Cancels handle h (idempotent). */
-void aiolua__handle_cancel(lua_State *L, aiolua_handle_t *h);
-
-/* signals.c.  The signal number at idx: an integer or a name ("SIGTERM");
+/* The signal number at idx: an integer or a name ("SIGTERM");
 ** raises CPython's TypeError or ValueError for anything else. */
 int aiolua__sig_check(lua_State *L, int idx);
 /* Makes handle h the handler of signal signum in *list (a loop's),

@@ -202,6 +202,28 @@ S.refused = function()
     asyncio.get_running_loop():getaddrinfo("no-such-host.invalid", 80))
   return ok1, e1, ok2, e2
 end
+local fifo = tmp .. ".fifo"
+os.execute("mkfifo " .. fifo)
+S.fdwatch = function()
+  -- a reader on a FIFO (read-write: it never blocks) that has a byte
+  local loop = asyncio.get_running_loop()
+  local f <close> = assert(io.open(fifo, "r+"))
+  f:setvbuf("no")
+  f:write("x")
+  local got = loop:create_future()
+  loop:add_reader(f, function()
+    loop:remove_reader(f)
+    got:set_result(true)
+  end)
+  -- polled: a reader that cannot be called for want of memory is tried
+  -- at every turn, for good (as CPython's is), and only this task's own
+  -- failure then ends the run
+  for _ = 1, 1000 do
+    if got:done() then break end
+    asyncio.sleep(0.001):await()
+  end
+  return got:result(), f:read(1)
+end
 S.json = function()
   local json = require "asyncio.json"
   return json.encode(json.decode('{"a":[1,2.5,"x",null,{"b":true}]}'))
@@ -213,4 +235,5 @@ local count = sweep(ml, S, function()
   return asyncio.run(function() return asyncio.sleep(0, true):await() end)
 end, 5000, only, once)
 os.remove(tmp)
+os.remove(fifo)
 print(("all %d scenarios ran on"):format(count))

@@ -37,6 +37,10 @@ t.test("udp_echo: CPython's UDP echo client and server", function()
     "Received:\tHello World!", "Close the socket", "Connection closed" }, 0)
 end)
 
+t.test("fd_reader: CPython's add_reader example, on a pipe", function()
+  check("fd_reader.lua", { "Received: abc", "Done: abc" }, 0.5, { scale = 1 })
+end)
+
 t.test("coroutine_66: a coroutine's result through asyncio.run", function()
   check("coroutine_66.lua", { "My coroutine", "66" }, 0)
 end)

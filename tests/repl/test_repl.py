@@ -282,6 +282,10 @@ def errors(t):
     assert line_after(t, "> error(setmetatable") == "aiolua: custom"
     run(t, "error({})")
     assert line_after(t, "> error({})") == "aiolua: (error object is a table value)"
+    # the REPL polls stdin itself: a reader there would steal its input
+    run(t, "asyncio.get_running_loop():add_reader(io.stdin, print)")
+    assert "RuntimeError: File descriptor 0 is used by another handle" in \
+        line_after(t, "> asyncio.get_running_loop():add_reader"), t.screen.text()
     t.send("_PROMPT = 'lua> '\r")
     t.wait_for(lambda s: s.cursor_line() == "lua>", what="_PROMPT")
     t.send("1\r")
