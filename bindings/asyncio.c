@@ -621,6 +621,28 @@ static int l_create_datagram_endpoint(lua_State *L) {
   return call_lazy(L, "asyncio.datagram", "create_datagram_endpoint", 0);
 }
 
+/* loop:create_connection(factory, host, port), create_server(factory,
+** host, port [, opts]) and their Unix forms: in asyncio/protocols.lua. */
+static int l_create_connection(lua_State *L) {
+  checkloop(L);
+  return call_lazy(L, "asyncio.protocols", "create_connection", 0);
+}
+
+static int l_create_server(lua_State *L) {
+  checkloop(L);
+  return call_lazy(L, "asyncio.protocols", "create_server", 0);
+}
+
+static int l_create_unix_connection(lua_State *L) {
+  checkloop(L);
+  return call_lazy(L, "asyncio.protocols", "create_unix_connection", 0);
+}
+
+static int l_create_unix_server(lua_State *L) {
+  checkloop(L);
+  return call_lazy(L, "asyncio.protocols", "create_unix_server", 0);
+}
+
 /* loop:run_in_executor(nil, fn, args...): Python's default executor is
 ** asyncio.to_thread's thread pool (fn runs in a Lua state of its own). */
 static int l_run_in_executor(lua_State *L) {
@@ -667,6 +689,10 @@ static const luaL_Reg loop_methods[] = {
   {"create_task", l_loop_create_task},
   {"create_future", l_loop_create_future},
   {"create_datagram_endpoint", l_create_datagram_endpoint},
+  {"create_connection", l_create_connection},
+  {"create_server", l_create_server},
+  {"create_unix_connection", l_create_unix_connection},
+  {"create_unix_server", l_create_unix_server},
   {"run_in_executor", l_run_in_executor},
   {"getaddrinfo", l_getaddrinfo},
   {"getnameinfo", l_getnameinfo},

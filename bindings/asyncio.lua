@@ -56,6 +56,7 @@ local lazy = {
   create_subprocess_shell = "asyncio.subprocess", subprocess = "asyncio.subprocess",
   signal = "aiolua.signals", DatagramProtocol = "asyncio.datagram",
   to_thread = "asyncio.threads", socket = "asyncio.dns",
+  Protocol = "asyncio.protocols", BaseProtocol = "asyncio.protocols",
 }
 setmetatable(asyncio, { __index = function(t, k)
   local m = lazy[k]

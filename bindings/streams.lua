@@ -297,10 +297,10 @@ local function traceback(err) return { err, debug.traceback(tostring(err), 2) } 
 -- connection is closed when the handler fails or is cancelled (the peer
 -- sees EOF instead of waiting forever), and the failure goes to the
 -- exception handler; a handler that returns leaves it open.
-local function handle(self, cb, c)
-  c:set_limit(2 * self._limit)
+local function handle(limit, cb, c)
+  c:set_limit(2 * limit)
   local w = writer(c)
-  local ok, r = xpcall(cb, traceback, reader(c, self._limit), w)
+  local ok, r = xpcall(cb, traceback, reader(c, limit), w)
   if not ok then
     w:close()
     return report_handler_error(r[1], r[2], w)
@@ -318,9 +318,9 @@ local function handle(self, cb, c)
   end
 end
 
--- The accept loop of a server.  One connection that cannot be handed over
--- (out of memory) is closed; the server goes on.
-local function serve(self, cb)
+-- The accept loop of a server: on_conn(c) takes each connection.  One
+-- that cannot be handed over (out of memory) is closed; the server goes on.
+local function serve(self, on_conn)
   while not self._s:closed() do
     -- accept() settles empty when a connection comes: the next call takes it
     local ok, c = pcall(await, self._s:accept())
@@ -330,7 +330,7 @@ local function serve(self, cb)
     end
     if not ok then error(c, 0) end
     if c then
-      local ok2, err = pcall(handle, self, cb, c)
+      local ok2, err = pcall(on_conn, c)
       if not ok2 then
         c:close()
         if asyncio.iserror(err, "CancelledError") then error(err, 0) end
@@ -340,14 +340,15 @@ local function serve(self, cb)
   end
 end
 
--- A Server on listening socket s, whose accept loop already runs.
-local function new_server(s, cb, limit)
-  local self = setmetatable({ _s = s, _limit = limit }, Server)
+-- A Server on listening socket s, whose accept loop already runs and
+-- gives each connection to on_conn(c) (for loop:create_server too).
+local function new_server(s, on_conn)
+  local self = setmetatable({ _s = s }, Server)
   -- the server closes when its accept loop ends, whatever ends it (even a
   -- loop that fails before it starts, out of memory: a client would wait
   -- on the listening socket forever)
   local ok, err = pcall(function()
-    self._task = asyncio.create_task(serve, self, cb)
+    self._task = asyncio.create_task(serve, self, on_conn)
     self._task:add_done_callback(function() self:close() end)
   end)
   if not ok then
@@ -357,6 +358,7 @@ local function new_server(s, cb, limit)
   end
   return self
 end
+M._new_server = new_server
 
 local function check_cb(cb)
   if type(cb) ~= "function" then
@@ -371,7 +373,7 @@ M.start_server = async(function(cb, host, port, opts)
   check_cb(cb)
   local limit = check_limit(opts)
   return new_server(C.listen(host or "0.0.0.0", port or 0, opts and opts.backlog),
-                    cb, limit)
+                    function(c) handle(limit, cb, c) end)
 end, "start_server")
 
 -- start_unix_server(client_connected_cb, path [, {limit =, backlog =}]):
@@ -381,7 +383,8 @@ M.start_unix_server = async(function(cb, path, opts)
   check_cb(cb)
   check_path(path)
   local limit = check_limit(opts)
-  return new_server(C.listen_unix(path, opts and opts.backlog), cb, limit)
+  return new_server(C.listen_unix(path, opts and opts.backlog),
+                    function(c) handle(limit, cb, c) end)
 end, "start_unix_server")
 
 function Server:is_serving() return not self._s:closed() end

@@ -224,6 +224,31 @@ S.fdwatch = function()
   end
   return got:result(), f:read(1)
 end
+S.protocol = function()
+  -- an echo over loop:create_server / create_connection and protocols
+  local loop = asyncio.get_running_loop()
+  local Echo = setmetatable({}, { __index = asyncio.Protocol })
+  Echo.__index = Echo
+  function Echo:connection_made(tr) self.tr = tr end
+  function Echo:data_received(d) self.tr:write(d); self.tr:close() end
+  local server <close> = loop:create_server(function()
+    return setmetatable({}, Echo)
+  end, "127.0.0.1", 0):await()
+  local got, lost = {}, false
+  local Client = setmetatable({}, { __index = asyncio.Protocol })
+  Client.__index = Client
+  function Client:connection_made(tr) tr:write("ping") end
+  function Client:data_received(d) got[#got + 1] = d end
+  function Client:connection_lost() lost = true end
+  local tr <close> = loop:create_connection(function()
+    return setmetatable({}, Client)
+  end, "127.0.0.1", server:sockets()[1][2]):await()
+  for _ = 1, 1000 do                     -- polled, as fdwatch's
+    if lost then break end
+    asyncio.sleep(0.001):await()
+  end
+  return table.concat(got), lost
+end
 S.json = function()
   local json = require "asyncio.json"
   return json.encode(json.decode('{"a":[1,2.5,"x",null,{"b":true}]}'))

@@ -37,6 +37,25 @@ t.test("udp_echo: CPython's UDP echo client and server", function()
     "Received:\tHello World!", "Close the socket", "Connection closed" }, 0)
 end)
 
+t.test("tcp_echo_protocol: CPython's TCP echo client and server, as protocols", function()
+  check("tcp_echo_protocol.lua", function(got)
+    -- the two sides run at once: each side's lines in its order
+    local server, client = {}, {}
+    for _, l in ipairs(got) do
+      if l:find("^Data sent") or l:find("^The server") or
+         (l:find("^Data received") and #server >= 3) then
+        client[#client + 1] = l
+      else
+        server[#server + 1] = l
+      end
+    end
+    t.same_as(server, { "Connection from 127.0.0.1", 'Data received: "Hello World!"',
+      'Send: "Hello World!"', "Close the client socket" })
+    t.same_as(client, { 'Data sent: "Hello World!"', 'Data received: "Hello World!"',
+      "The server closed the connection" })
+  end, 0)
+end)
+
 t.test("fd_reader: CPython's add_reader example, on a pipe", function()
   check("fd_reader.lua", { "Received: abc", "Done: abc" }, 0.5, { scale = 1 })
 end)
