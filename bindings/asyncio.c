@@ -614,33 +614,25 @@ static int call_lazy(lua_State *L, const char *module, const char *name,
   return lua_gettop(L);
 }
 
-/* loop:create_datagram_endpoint(factory [, opts]): in asyncio/datagram.lua,
-** loaded at its first use. */
-static int l_create_datagram_endpoint(lua_State *L) {
-  checkloop(L);
-  return call_lazy(L, "asyncio.datagram", "create_datagram_endpoint", 0);
-}
+/* Loop methods written in Lua, in modules loaded at their first use:
+** CPython's names, and whether the module's function takes no loop. */
+static const struct { const char *name, *module; int skip_loop; } lazy_methods[] = {
+  {"create_datagram_endpoint", "asyncio.datagram", 0},
+  {"create_connection", "asyncio.protocols", 0},
+  {"create_server", "asyncio.protocols", 0},
+  {"create_unix_connection", "asyncio.protocols", 0},
+  {"create_unix_server", "asyncio.protocols", 0},
+  {"getaddrinfo", "asyncio.dns", 1},
+  {"getnameinfo", "asyncio.dns", 1},
+};
 
-/* loop:create_connection(factory, host, port), create_server(factory,
-** host, port [, opts]) and their Unix forms: in asyncio/protocols.lua. */
-static int l_create_connection(lua_State *L) {
+/* [loop, args...] -> [results...] : a lazy method (upvalue 1: its index in
+** lazy_methods). */
+static int l_lazy_method(lua_State *L) {
   checkloop(L);
-  return call_lazy(L, "asyncio.protocols", "create_connection", 0);
-}
-
-static int l_create_server(lua_State *L) {
-  checkloop(L);
-  return call_lazy(L, "asyncio.protocols", "create_server", 0);
-}
-
-static int l_create_unix_connection(lua_State *L) {
-  checkloop(L);
-  return call_lazy(L, "asyncio.protocols", "create_unix_connection", 0);
-}
-
-static int l_create_unix_server(lua_State *L) {
-  checkloop(L);
-  return call_lazy(L, "asyncio.protocols", "create_unix_server", 0);
+  int i = (int)lua_tointeger(L, lua_upvalueindex(1));
+  return call_lazy(L, lazy_methods[i].module, lazy_methods[i].name,
+                   lazy_methods[i].skip_loop);
 }
 
 /* loop:run_in_executor(nil, fn, args...): Python's default executor is
@@ -656,16 +648,6 @@ static int l_run_in_executor(lua_State *L) {
 
 /* loop:getaddrinfo(host, port [, opts]) and loop:getnameinfo(sockaddr
 ** [, flags]): coroutines of bindings/dns.lua, loaded at first use. */
-static int l_getaddrinfo(lua_State *L) {
-  checkloop(L);
-  return call_lazy(L, "asyncio.dns", "getaddrinfo", 1);
-}
-
-static int l_getnameinfo(lua_State *L) {
-  checkloop(L);
-  return call_lazy(L, "asyncio.dns", "getnameinfo", 1);
-}
-
 static int l_get_event_loop(lua_State *L) {
   push_current_loop(L);
   return 1;
@@ -688,14 +670,7 @@ static const luaL_Reg loop_methods[] = {
   {"call_at", l_call_at},
   {"create_task", l_loop_create_task},
   {"create_future", l_loop_create_future},
-  {"create_datagram_endpoint", l_create_datagram_endpoint},
-  {"create_connection", l_create_connection},
-  {"create_server", l_create_server},
-  {"create_unix_connection", l_create_unix_connection},
-  {"create_unix_server", l_create_unix_server},
   {"run_in_executor", l_run_in_executor},
-  {"getaddrinfo", l_getaddrinfo},
-  {"getnameinfo", l_getnameinfo},
   {"add_signal_handler", l_add_signal_handler},
   {"remove_signal_handler", l_remove_signal_handler},
   {"add_reader", l_add_reader}, {"remove_reader", l_remove_reader},
@@ -732,6 +707,14 @@ static const luaL_Reg funcs[] = {
 int luaopen_aiolua_asyncio(lua_State *L);
 int luaopen_aiolua_asyncio(lua_State *L) {
   aiolua__new_class(L, LOOP_MT, loop_methods, l_loop_gc);
+  luaL_getmetatable(L, LOOP_MT);
+  lua_getfield(L, -1, "__index");
+  for (size_t i = 0; i < sizeof lazy_methods / sizeof lazy_methods[0]; i++) {
+    lua_pushinteger(L, (lua_Integer)i);
+    lua_pushcclosure(L, l_lazy_method, 1);
+    lua_setfield(L, -2, lazy_methods[i].name);
+  }
+  lua_pop(L, 2);
   aiolua__new_class(L, HANDLE_MT, handle_methods, NULL);
   luaL_newlib(L, funcs);
   aiolua__error_funcs(L);

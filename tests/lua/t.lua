@@ -72,6 +72,17 @@ function t.raises(want, fn, ...)
   return err
 end
 
+-- Waits (polling every 5 ms, for up to `seconds`, 3 by default) until
+-- cond() holds; returns whether it did.  For what a callback or another
+-- process does in its own time.
+function t.until_(cond, seconds)
+  for _ = 1, math.ceil((seconds or 3) / 0.005) do
+    if cond() then return true end
+    asyncio.sleep(0.005):await()
+  end
+  return cond() and true or false
+end
+
 -- Records the order of events: t.log("x"); t.same_as(t.events(), {...}).
 local events = {}
 function t.log(e) events[#events + 1] = e end

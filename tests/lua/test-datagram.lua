@@ -31,14 +31,7 @@ local function echo_server(loop)
   return tr, tr:get_extra_info("sockname")[2]
 end
 
--- Waits (bounded) until cond() holds.
-local function until_(cond)
-  for _ = 1, 200 do
-    if cond() then return true end
-    sleep(0.005):await()
-  end
-  return false
-end
+local until_ = t.until_
 
 t.test("the echo example of CPython's docs: server and connected client", function()
   local loop = asyncio.get_running_loop()

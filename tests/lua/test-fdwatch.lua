@@ -7,14 +7,7 @@ local asyncio = require "asyncio"
 local fs = require "asyncio.fs"
 local t = require "t"
 
--- Waits (bounded) until cond() holds.
-local function until_(cond)
-  for _ = 1, 400 do
-    if cond() then return true end
-    asyncio.sleep(0.005):await()
-  end
-  return false
-end
+local until_ = t.until_
 
 -- A FIFO opened read-write (it never blocks, and is both readable once
 -- written and writable): the asyncio.fs file (it has fileno()), a Lua

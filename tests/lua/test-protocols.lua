@@ -35,14 +35,7 @@ local function recorder(log, h)
   return function() return setmetatable({}, P) end
 end
 
--- Waits (bounded) until cond() holds.
-local function until_(cond)
-  for _ = 1, 600 do
-    if cond() then return true end
-    asyncio.sleep(0.005):await()
-  end
-  return false
-end
+local until_ = t.until_
 
 local function port_of(server) return server:sockets()[1][2] end
 

@@ -16,14 +16,7 @@ local function kill(name)
   t.eq(p:wait():await(), 0, "kill -" .. name)
 end
 
--- Waits (bounded) until cond() holds.
-local function until_(cond)
-  for _ = 1, 200 do
-    if cond() then return true end
-    asyncio.sleep(0.005):await()
-  end
-  return false
-end
+local until_ = t.until_
 
 t.test("asyncio.signal has the signal numbers", function()
   t.eq(signal.SIGINT, 2)
