@@ -107,7 +107,11 @@ function Transport:write(data)
     error(Error("RuntimeError", "Cannot call write() after write_eof()"), 2)
   end
   if self._closing or data == "" then return end  -- CPython drops it too
-  self._c:write(data)
+  local ok, err = pcall(self._c.write, self._c, data)
+  if not ok then                         -- the connection failed (EPIPE):
+    self._closing = true                 -- it is lost, as CPython's
+    return lose(self, err)               -- transport takes a send error
+  end
   check_pause(self)
 end
 

@@ -170,11 +170,15 @@ local function writer(c) return setmetatable({ _c = c }, StreamWriter) end
 M._writer = writer
 
 -- writer:write(data): queued at once (what the socket takes goes now).
+-- A connection that failed (the peer gone) raises nothing here: drain()
+-- raises its error, as CPython's transport keeps a send error for it.
 function StreamWriter:write(data)
   if type(data) ~= "string" then
     error(Error("TypeError", "data argument must be a string, not " .. type(data)), 2)
   end
-  self._c:write(data)
+  local c = self._c
+  local ok, err = pcall(c.write, c, data)
+  if not ok and (c:closing() or not c:error()) then error(err, 2) end
 end
 
 function StreamWriter:writelines(list)

@@ -162,6 +162,29 @@ t.test("a protocol callback that raises: the exception handler, then connection_
   ctr:close()
 end)
 
+t.test("writing to a peer that is gone: no error from write, connection_lost(err)", function()
+  local loop = asyncio.get_running_loop()
+  local server <close> = loop:create_server(recorder({}, {
+    made = function(_, tr) tr:abort() end,
+  }), "127.0.0.1", 0):await()
+  local log, lost = {}, loop:create_future()
+  local tr = loop:create_connection(recorder(log, {
+    eof = function() return true end,    -- half-open: go on writing
+    lost = function(_, exc) lost:set_result(exc) end,
+  }), "127.0.0.1", port_of(server)):await()
+  for _ = 1, 200 do
+    tr:write(string.rep("x", 64 * 1024))  -- never raises
+    if lost:done() then break end
+    asyncio.sleep(0.01):await()
+  end
+  local exc = asyncio.wait_for(lost, 5):await()
+  t.ok(asyncio.iserror(exc, "BrokenPipeError") or asyncio.iserror(exc, "ConnectionResetError"),
+       tostring(exc))
+  t.eq(log[#log], "lost:" .. tostring(exc))
+  tr:write("after")                      -- dropped
+  t.ok(tr:is_closing())
+end)
+
 t.test("a server's factory that fails: the exception handler; the server goes on", function()
   local loop = asyncio.get_running_loop()
   local seen, n = {}, 0
