@@ -294,32 +294,25 @@ local function report_handler_error(err, tb, w)
     exception = err, traceback = tb, transport = w }
 end
 
-local function traceback(err) return { err, debug.traceback(tostring(err), 2) } end
-
--- Hands connection c to client_connected_cb(reader, writer); an async
--- function's coroutine runs as a task of its own.  As in CPython 3.12, the
--- connection is closed when the handler fails or is cancelled (the peer
--- sees EOF instead of waiting forever), and the failure goes to the
--- exception handler; a handler that returns leaves it open.
+-- Hands connection c to client_connected_cb(reader, writer), which runs as
+-- a task of its own, an async function or a plain one (which may await
+-- too, as any function in a task): one connection never holds up the
+-- accept loop.  As in CPython 3.12, the connection is closed when the
+-- handler fails or is cancelled (the peer sees EOF instead of waiting
+-- forever), and the failure goes to the exception handler; a handler that
+-- returns leaves it open.
 local function handle(limit, cb, c)
   c:set_limit(2 * limit)
   local w = writer(c)
-  local ok, r = xpcall(cb, traceback, reader(c, limit), w)
-  if not ok then
-    w:close()
-    return report_handler_error(r[1], r[2], w)
-  end
-  if asyncio.iscoroutine(r) then
-    local t = asyncio.create_task(r)
-    t:add_done_callback(function()
-      if t:cancelled() then return w:close() end
-      local err = t:exception()
-      if err ~= nil then
-        report_handler_error(err, t:_traceback(), w)
-        w:close()
-      end
-    end)
-  end
+  local t = asyncio.create_task(cb, reader(c, limit), w)
+  t:add_done_callback(function()
+    if t:cancelled() then return w:close() end
+    local err = t:exception()
+    if err ~= nil then
+      report_handler_error(err, t:_traceback(), w)
+      w:close()
+    end
+  end)
 end
 
 -- The accept loop of a server: on_conn(c) takes each connection.  One
@@ -364,9 +357,16 @@ local function new_server(s, on_conn)
 end
 M._new_server = new_server
 
-local function check_cb(cb)
+-- The task body of client_connected_cb: itself for an async function; for
+-- a plain one, a call that awaits the coroutine it may return.
+local function handler(cb)
   if type(cb) ~= "function" then
     error(Error("TypeError", "client_connected_cb must be a function"), 3)
+  end
+  if asyncio.iscoroutinefunction(cb) then return cb end
+  return function(r, w)
+    local res = cb(r, w)
+    if asyncio.iscoroutine(res) then return await(res) end
   end
 end
 
@@ -374,21 +374,21 @@ end
 -- -> a Server that already serves (port 0: any free port, see
 -- server:sockets()).
 M.start_server = async(function(cb, host, port, opts)
-  check_cb(cb)
+  local body = handler(cb)
   local limit = check_limit(opts)
   return new_server(C.listen(host or "0.0.0.0", port or 0, opts and opts.backlog),
-                    function(c) handle(limit, cb, c) end)
+                    function(c) handle(limit, body, c) end)
 end, "start_server")
 
 -- start_unix_server(client_connected_cb, path [, {limit =, backlog =}]):
 -- the same on a Unix socket at path (a stale socket file there is
 -- replaced; closing the server removes it).
 M.start_unix_server = async(function(cb, path, opts)
-  check_cb(cb)
+  local body = handler(cb)
   check_path(path)
   local limit = check_limit(opts)
   return new_server(C.listen_unix(path, opts and opts.backlog),
-                    function(c) handle(limit, cb, c) end)
+                    function(c) handle(limit, body, c) end)
 end, "start_unix_server")
 
 function Server:is_serving() return not self._s:closed() end

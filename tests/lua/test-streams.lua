@@ -18,6 +18,36 @@ local function connect(port, opts)
   return asyncio.open_connection("127.0.0.1", port, opts):await()
 end
 
+t.test("a plain-function handler may await: each connection has a task of its own", function()
+  local started = 0
+  local server <close> = asyncio.start_server(function(reader, writer)
+    started = started + 1
+    t.ok(asyncio.current_task() ~= nil, "in a task")
+    local line = reader:readline():await()  -- a plain function that awaits
+    writer:write(line:upper())
+    writer:drain():await()
+    writer:close()
+  end, "127.0.0.1", 0):await()
+  local port = server:sockets()[1][2]
+  local r1, w1 = connect(port)           -- the first says nothing yet:
+  local r2, w2 = connect(port)           -- the second is served meanwhile
+  w2:write("second\n")
+  t.eq(asyncio.wait_for(r2:readline(), 5):await(), "SECOND\n")
+  t.eq(started, 2)
+  w1:write("first\n")
+  t.eq(r1:readline():await(), "FIRST\n")
+  w1:close(); w2:close()
+  -- a plain function that returns a coroutine object: it is awaited
+  local s2 <close> = asyncio.start_server(function(reader, writer)
+    return asyncio.async(function()
+      writer:write("from the coroutine\n")
+      writer:close()
+    end)()
+  end, "127.0.0.1", 0):await()
+  local r3 = connect(s2:sockets()[1][2])
+  t.eq(r3:readline():await(), "from the coroutine\n")
+end)
+
 t.test("the echo example of CPython's docs", function()
   local server, port = serve(function(reader, writer)
     local data = reader:read(100):await()
