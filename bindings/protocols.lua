@@ -83,9 +83,9 @@ local function after_flush(self, fn)
 end
 
 -- Tells the protocol to stop writing while more than the high-water mark
--- waits, and to go on once the queue is down to the low one.
-local function check_pause(self)
-  if self._wpaused or self._c:write_size() <= self._high then return end
+-- waits (queued bytes), and to go on once the queue is down to the low one.
+local function check_pause(self, queued)
+  if self._wpaused or queued <= self._high then return end
   self._wpaused = true
   local ok, e = notify(self, "pause_writing")
   if not ok then report(self, "protocol.pause_writing() failed", e) end
@@ -107,12 +107,13 @@ function Transport:write(data)
     error(Error("RuntimeError", "Cannot call write() after write_eof()"), 2)
   end
   if self._closing or data == "" then return end  -- CPython drops it too
-  local ok, err = pcall(self._c.write, self._c, data)
+  local c = self._c
+  local ok, queued = pcall(c.write, c, data)
   if not ok then                         -- the connection failed (EPIPE):
     self._closing = true                 -- it is lost, as CPython's
-    return lose(self, err)               -- transport takes a send error
+    return lose(self, queued)            -- transport takes a send error
   end
-  check_pause(self)
+  if queued > self._high then check_pause(self, queued) end
 end
 
 function Transport:writelines(list)
@@ -171,7 +172,7 @@ function Transport:set_write_buffer_limits(high, low)
                 :format(tostring(high), tostring(low))), 2)
   end
   self._high, self._low = high, low
-  check_pause(self)
+  check_pause(self, self._c:write_size())
 end
 
 -- transport:get_extra_info(name [, default]): "peername" and "sockname"
@@ -206,19 +207,22 @@ local function read_loop(self)
       self._resume = asyncio.Future()
       await(self._resume)
       self._resume = nil
-    elseif c:buffered() > 0 then
-      local ok, e = notify(self, "data_received", c:take(c:buffered()))
-      if not ok then return fatal(self, e, "data_received") end
-    elseif c:eof() then
-      local ok, keep = notify(self, "eof_received")
-      if not ok then return fatal(self, keep, "eof_received") end
-      if not keep then self:close() end
-      return
-    elseif c:error() then
-      self._closing = true
-      return lose(self, c:error())
     else
-      await(c:wait_data())
+      local data, err = c:recv()
+      if data then
+        local ok, e = notify(self, "data_received", data)
+        if not ok then return fatal(self, e, "data_received") end
+      elseif data == false then          -- the end
+        local ok, keep = notify(self, "eof_received")
+        if not ok then return fatal(self, keep, "eof_received") end
+        if not keep then self:close() end
+        return
+      elseif err then
+        self._closing = true
+        return lose(self, err)
+      else
+        await(c:wait_data())
+      end
     end
   end
 end

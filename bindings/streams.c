@@ -207,8 +207,8 @@ static int start_reading(lua_State *L, conn_t *c) {
 
 /* ---- connections: the Lua object ----------------------------------------- */
 
-static conn_t *checkconn(lua_State *L) {
-  lconn_t *u = luaL_checkudata(L, 1, CONN_MT);
+static conn_t *checkconn(lua_State *L) {    /* in conn methods only */
+  lconn_t *u = aiolua__checkself(L, CONN_MT);
   if (u->c == NULL) luaL_error(L, "the connection is gone");
   return u->c;
 }
@@ -327,15 +327,42 @@ static int l_eof(lua_State *L) {
   return 1;
 }
 
-/* conn:error() -> nil, or the OSError of a failed read or write (closing
+/* [] -> [err] : nil, or the OSError of a failed read or write (closing
 ** gives a "closed" error) */
-static int l_error(lua_State *L) {
-  conn_t *c = checkconn(L);
+static void push_error(lua_State *L, conn_t *c) {
   if (c->err) aiolua__push_uverror(L, "connection", c->err);
   else if (c->closing) aiolua_pusherror(L, "ConnectionResetError", "Connection lost: closed");
   else lua_pushnil(L);
+}
+
+/* conn:error() -> nil, or the connection's error (push_error) */
+static int l_error(lua_State *L) {
+  push_error(L, checkconn(L));
   return 1;
 }
+
+/* conn:recv() -> everything buffered (a string, removed), or false at EOF,
+** or nil and the error of a failed or closed connection, or nil when
+** nothing came yet (then wait_data): the one call a turn of a protocol's
+** reader (protocols.lua) makes. */
+static int l_recv(lua_State *L) {
+  conn_t *c = checkconn(L);
+  size_t have = c->len - c->off;
+  if (have > 0) {
+    lua_pushlstring(L, c->buf + c->off, have);
+    c->off = c->len = 0;
+    return 1;
+  }
+  if (c->eof) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  lua_pushnil(L);
+  if (!c->err && !c->closing) return 1;
+  push_error(L, c);
+  return 2;
+}
+
 
 /* conn:wait_data() -> a future settled when bytes arrive, or EOF, or an
 ** error; one waiter at a time, as asyncio's StreamReader. */
@@ -371,8 +398,15 @@ static void on_written(uv_write_t *req, int status) {
     wake(c->rt, &c->drain_w);
 }
 
-/* conn:write(s): sends what the socket takes now, queues the rest (a
-** copy).  Raises if the connection is closing or failed. */
+/* [] -> [n] : the bytes queued to be written */
+static int queued_size(lua_State *L, conn_t *c) {
+  lua_pushinteger(L, (lua_Integer)queued(c));
+  return 1;
+}
+
+/* conn:write(s) -> the bytes queued after it: sends what the socket takes
+** now, queues the rest (a copy).  Raises if the connection is closing or
+** failed. */
 static int l_write(lua_State *L) {
   conn_t *c = checkconn(L);
   size_t n;
@@ -383,7 +417,7 @@ static int l_write(lua_State *L) {
     aiolua__push_uverror(L, "write", c->err);
     return lua_error(L);
   }
-  if (n == 0) return 0;
+  if (n == 0) return queued_size(L, c);
   int done = 0;
   if (queued(c) == 0) {                  /* nothing ahead: try at once */
     uv_buf_t b = uv_buf_init((char *)s, (unsigned)n);
@@ -395,7 +429,7 @@ static int l_write(lua_State *L) {
       return lua_error(L);
     }
   }
-  if ((size_t)done == n) return 0;
+  if ((size_t)done == n) return queued_size(L, c);
   wreq_t *w = malloc(sizeof *w + (n - (size_t)done));
   if (w == NULL) return luaL_error(L, "not enough memory");
   w->c = c;
@@ -408,7 +442,7 @@ static int l_write(lua_State *L) {
     aiolua__push_uverror(L, "write", r);
     return lua_error(L);
   }
-  return 0;
+  return queued_size(L, c);
 }
 
 static int l_write_size(lua_State *L) {
@@ -943,6 +977,7 @@ int luaopen_aiolua_streams(lua_State *L) {
   static const luaL_Reg conn_methods[] = {
     {"buffered", l_buffered}, {"find", l_find}, {"take", l_take},
     {"eof", l_eof}, {"error", l_error}, {"wait_data", l_wait_data},
+    {"recv", l_recv},
     {"write", l_write}, {"write_size", l_write_size},
     {"wait_drain", l_wait_drain}, {"shutdown", l_shutdown},
     {"close", l_close}, {"closing", l_closing},

@@ -193,6 +193,7 @@ struct aiolua_runtime {
 /* runtime.c */
 void aiolua__new_class(lua_State *L, const char *name, const luaL_Reg *methods,
                        lua_CFunction gc);
+void *aiolua__checkself(lua_State *L, const char *tname);
 int aiolua__slot_alloc(aiolua_slots_t *s);
 void aiolua__slot_release(aiolua_slots_t *s, int slot);
 void aiolua__slot_clear(lua_State *L, int t, aiolua_slots_t *s, int *slot);

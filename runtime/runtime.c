@@ -208,18 +208,35 @@ static void ignore_sigpipe(void) {
 }
 
 /* [] -> [] : metatable `name` with methods in its __index, and gc as its
-** __gc (unless NULL): the class of a binding's userdata. */
+** __gc (unless NULL): the class of a binding's userdata.  Each method has
+** the metatable as its upvalue 1, for aiolua__checkself. */
 void aiolua__new_class(lua_State *L, const char *name, const luaL_Reg *methods,
                        lua_CFunction gc) {
   luaL_newmetatable(L, name);
   lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
+  lua_pushvalue(L, -2);                  /* each method's upvalue 1 */
+  luaL_setfuncs(L, methods, 1);
   lua_setfield(L, -2, "__index");
   if (gc) {
     lua_pushcfunction(L, gc);
     lua_setfield(L, -2, "__gc");
   }
   lua_pop(L, 1);
+}
+
+/* The userdata at 1 if its metatable is upvalue 1 of the running method
+** (a method of aiolua__new_class), else a type error naming tname: what
+** luaL_checkudata checks, without making the name a string and looking it
+** up in the registry, which was a tenth of an echo's round trip. */
+void *aiolua__checkself(lua_State *L, const char *tname) {
+  void *p = lua_touserdata(L, 1);
+  int ok = p != NULL && lua_getmetatable(L, 1);
+  if (ok) {
+    ok = lua_rawequal(L, -1, lua_upvalueindex(1));
+    lua_pop(L, 1);
+  }
+  if (!ok) luaL_typeerror(L, 1, tname);
+  return p;
 }
 
 aiolua_runtime_t *aiolua_runtime_new(uv_loop_t *loop, int flags) {
