@@ -158,7 +158,7 @@ function Transport:resume_reading()
 end
 function Transport:is_reading() return self._reading and not self._closing end
 
-function Transport:get_write_buffer_size() return self._c:write_size() end
+function Transport:get_write_buffer_size() return (self._c:write_size()) end
 function Transport:get_write_buffer_limits() return self._low, self._high end
 
 -- transport:set_write_buffer_limits([high [, low]]): CPython's defaults

@@ -341,6 +341,16 @@ static int l_error(lua_State *L) {
   return 1;
 }
 
+/* conn:status() -> bytes buffered, at EOF, and nil or the error (push_error):
+** what a StreamReader's wait for data checks, in one call. */
+static int l_status(lua_State *L) {
+  conn_t *c = checkconn(L);
+  lua_pushinteger(L, (lua_Integer)(c->len - c->off));
+  lua_pushboolean(L, c->eof);
+  push_error(L, c);
+  return 3;
+}
+
 /* conn:recv() -> everything buffered (a string, removed), or false at EOF,
 ** or nil and the error of a failed or closed connection, or nil when
 ** nothing came yet (then wait_data): the one call a turn of a protocol's
@@ -445,10 +455,12 @@ static int l_write(lua_State *L) {
   return queued_size(L, c);
 }
 
+/* conn:write_size() -> the bytes queued, and nil or the error (push_error) */
 static int l_write_size(lua_State *L) {
   conn_t *c = checkconn(L);
   lua_pushinteger(L, c->closing ? 0 : (lua_Integer)queued(c));
-  return 1;
+  push_error(L, c);
+  return 2;
 }
 
 /* conn:wait_drain(low) -> a future settled once at most low bytes wait to
@@ -977,7 +989,7 @@ int luaopen_aiolua_streams(lua_State *L) {
   static const luaL_Reg conn_methods[] = {
     {"buffered", l_buffered}, {"find", l_find}, {"take", l_take},
     {"eof", l_eof}, {"error", l_error}, {"wait_data", l_wait_data},
-    {"recv", l_recv},
+    {"recv", l_recv}, {"status", l_status},
     {"write", l_write}, {"write_size", l_write_size},
     {"wait_drain", l_wait_drain}, {"shutdown", l_shutdown},
     {"close", l_close}, {"closing", l_closing},

@@ -44,12 +44,14 @@ M._reader = reader                -- for asyncio.subprocess's pipes
 -- will come).  A failed connection raises its error.
 local function fill(self)
   local c = self._c
-  if c:eof() then return false end
-  if c:closing() and c:buffered() == 0 then check(c) end
+  local n, eof, err = c:status()
+  if eof then return false end
+  if err and n == 0 then error(err, 3) end
   await(c:wait_data())
-  if c:buffered() == 0 then
-    if c:eof() then return false end
-    check(c)
+  n, eof, err = c:status()
+  if n == 0 then
+    if eof then return false end
+    if err then error(err, 3) end
   end
   return true
 end
@@ -129,17 +131,25 @@ StreamReader.readuntil = async(function(self, sep)
 end, "StreamReader.readuntil")
 
 -- reader:readline(): a line with its "\n"; at EOF the rest ("" when none);
--- a line longer than the limit raises ValueError, as in CPython.
+-- a line longer than the limit raises ValueError, as in CPython (which
+-- drops the line, or all that is buffered when it has no end yet).
+-- readuntil("\n") inlined: a line is the common read, and this makes no
+-- coroutine object and no pcall for it.
 StreamReader.readline = async(function(self)
-  local ok, line = pcall(await, self:readuntil("\n"))
-  if ok then return line end
-  if asyncio.iserror(line, "IncompleteReadError") then return line.partial end
-  if asyncio.iserror(line, "LimitOverrunError") then
-    local c = self._c
-    if c:find("\n") then c:take(c:find("\n")) else c:take(c:buffered()) end
-    error(Error("ValueError", line.message), 0)
+  local c, limit = self._c, self._limit
+  while true do
+    local at = c:find("\n")
+    if at and at <= limit then return c:take(at) end
+    if at then
+      c:take(at)
+      error(Error("ValueError", "Separator is found, but chunk is longer than limit"), 0)
+    end
+    if c:buffered() > limit then
+      c:take(c:buffered())
+      error(Error("ValueError", "Separator is not found, and chunk exceed the limit"), 0)
+    end
+    if not fill(self) then return c:take(c:buffered()) end
   end
-  error(line, 0)
 end, "StreamReader.readline")
 
 -- reader:at_eof(): the peer ended and everything was read.
@@ -189,9 +199,12 @@ end
 -- the connection's error.
 StreamWriter.drain = async(function(self)
   local c = self._c
-  check(c)
-  if c:write_size() > HIGH then await(c:wait_drain(LOW)) end
-  check(c)
+  local n, err = c:write_size()
+  if err then error(err, 0) end
+  if n > HIGH then
+    await(c:wait_drain(LOW))
+    check(c)
+  end
 end, "StreamWriter.drain")
 
 -- writer:write_eof(): the peer reads EOF once the queue is sent.
