@@ -52,16 +52,22 @@ local function report(self, message, e)
     transport = self, protocol = self._protocol }
 end
 
+-- Wakes the reader task if it waits for resume_reading (or the end).
+local function wake_reader(self)
+  local r = self._resume
+  if r and not r:done() then r:set_result() end
+end
+
 -- connection_lost(err), once, at the next turn (as CPython calls it).
 local function lose(self, err)
   if self._lost then return end
-  self._lost = true
   self._c:close()
-  if self._resume then self._resume:set_result() end   -- a paused reader
-  self._loop:call_soon(function()
-    local ok, e = notify(self, "connection_lost", err)
+  wake_reader(self)
+  self._loop:call_soon(function()        -- out of memory, not marked lost:
+    local ok, e = notify(self, "connection_lost", err)  -- abort() tries again
     if not ok then report(self, "Exception in callback protocol.connection_lost()", e) end
   end)
+  self._lost = true
 end
 
 -- A protocol callback that raised: to the exception handler, and the
@@ -133,7 +139,7 @@ function Transport:can_write_eof() return true end
 function Transport:close()
   if self._closing then return end
   self._closing = true
-  if self._resume then self._resume:set_result() end
+  wake_reader(self)
   after_flush(self, function() lose(self, nil) end)
 end
 Transport.__close = Transport.close
@@ -154,7 +160,7 @@ end
 function Transport:resume_reading()
   if self._reading or self._closing then return end
   self._reading = true
-  if self._resume then self._resume:set_result() end
+  wake_reader(self)
 end
 function Transport:is_reading() return self._reading and not self._closing end
 

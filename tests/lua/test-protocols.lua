@@ -142,6 +142,23 @@ t.test("flow control: pause_writing above the high-water mark, resume_writing be
   server_tr:close()
 end)
 
+t.test("resume_reading then close in one turn; pause and resume again", function()
+  local loop = asyncio.get_running_loop()
+  local server <close> = loop:create_server(recorder({}), "127.0.0.1", 0):await()
+  local lost = loop:create_future()
+  local tr = loop:create_connection(recorder({}, {
+    lost = function() lost:set_result(true) end,
+  }), "127.0.0.1", port_of(server)):await()
+  tr:pause_reading()
+  asyncio.sleep(0.01):await()            -- the reader parks
+  tr:resume_reading()
+  tr:pause_reading()
+  tr:resume_reading()
+  tr:close()                             -- before the reader woke
+  t.eq(asyncio.wait_for(lost, 5):await(), true)
+  t.eq(tr:is_reading(), false, "a closing transport reads no more")
+end)
+
 t.test("a protocol callback that raises: the exception handler, then connection_lost(err)", function()
   local loop = asyncio.get_running_loop()
   local seen = {}
