@@ -249,6 +249,17 @@ local function start(loop, factory, c)
     local ok2, e = notify(self, "connection_made", self)
     if not ok2 then error(e[1], 0) end
     self._task = asyncio.create_task(read_loop, self)
+    -- a reader task that ended before its guard was set (no memory for
+    -- its first step), or failed on its way out (no memory to queue
+    -- connection_lost), still ends the connection, which would wait
+    self._task:add_done_callback(function(t)
+      if t:cancelled() then
+        if not self._closing then self:close() end
+      elseif t:exception() ~= nil and not self._lost then
+        self._closing = true
+        lose(self, t:exception())
+      end
+    end)
     return self
   end)
   if not ok then
@@ -286,7 +297,8 @@ local function on_conn(loop, factory)
   return function(c)
     local ok, err = pcall(start, loop, factory, c)
     if not ok then
-      loop:call_exception_handler {
+      c:close()                          -- (start may fail before its own
+      loop:call_exception_handler {      -- pcall: no memory for a closure)
         message = "Error on transport creation for incoming connection",
         exception = err }
     end
