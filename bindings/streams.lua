@@ -99,6 +99,30 @@ StreamReader.readexactly = async(function(self, n)
   return c:take(n)
 end, "StreamReader.readexactly")
 
+-- Waits until the buffer holds sep within the limit and takes the bytes
+-- up to and with it; else nil, why, n: "found" (sep ends past the limit,
+-- at n), "over" (no sep in the n > limit bytes buffered) or "eof" (no sep
+-- in the n bytes left).  readuntil and readline tell these apart their
+-- own way; a plain function, so a line makes no coroutine object.
+local function scan(self, sep)
+  local c, limit = self._c, self._limit
+  while true do
+    local at = c:find(sep)
+    if at then
+      if at <= limit then return c:take(at) end
+      return nil, "found", at
+    end
+    local n = c:buffered()
+    if n > limit then return nil, "over", n end
+    if not fill(self) then return nil, "eof", c:buffered() end
+  end
+end
+
+local OVERRUN = {
+  found = "Separator is found, but chunk is longer than limit",
+  over = "Separator is not found, and chunk exceed the limit",
+}
+
 -- reader:readuntil([sep]): the bytes up to and with sep ("\n" by default);
 -- IncompleteReadError at EOF (partial: what was read), LimitOverrunError
 -- when the limit passes without sep (the bytes stay buffered).
@@ -107,49 +131,26 @@ StreamReader.readuntil = async(function(self, sep)
   if type(sep) ~= "string" or sep == "" then
     error(Error("ValueError", "Separator should be at least one-byte string"), 2)
   end
-  local c = self._c
-  while true do
-    local at = c:find(sep)
-    if at then
-      if at > self._limit then
-        error(Error("LimitOverrunError", "Separator is found, but chunk is longer than limit",
-                    { consumed = at }), 0)
-      end
-      return c:take(at)
-    end
-    if c:buffered() > self._limit then
-      error(Error("LimitOverrunError", "Separator is not found, and chunk exceed the limit",
-                  { consumed = c:buffered() }), 0)
-    end
-    if not fill(self) then
-      local partial = c:take(c:buffered())
-      error(Error("IncompleteReadError",
-                  ("%d bytes read on a total of undefined expected bytes"):format(#partial),
-                  { partial = partial }), 0)
-    end
+  local chunk, why, n = scan(self, sep)
+  if chunk then return chunk end
+  if why == "eof" then
+    local partial = self._c:take(n)
+    error(Error("IncompleteReadError",
+                ("%d bytes read on a total of undefined expected bytes"):format(#partial),
+                { partial = partial }), 0)
   end
+  error(Error("LimitOverrunError", OVERRUN[why], { consumed = n }), 0)
 end, "StreamReader.readuntil")
 
 -- reader:readline(): a line with its "\n"; at EOF the rest ("" when none);
 -- a line longer than the limit raises ValueError, as in CPython (which
 -- drops the line, or all that is buffered when it has no end yet).
--- readuntil("\n") inlined: a line is the common read, and this makes no
--- coroutine object and no pcall for it.
 StreamReader.readline = async(function(self)
-  local c, limit = self._c, self._limit
-  while true do
-    local at = c:find("\n")
-    if at and at <= limit then return c:take(at) end
-    if at then
-      c:take(at)
-      error(Error("ValueError", "Separator is found, but chunk is longer than limit"), 0)
-    end
-    if c:buffered() > limit then
-      c:take(c:buffered())
-      error(Error("ValueError", "Separator is not found, and chunk exceed the limit"), 0)
-    end
-    if not fill(self) then return c:take(c:buffered()) end
-  end
+  local line, why, n = scan(self, "\n")
+  if line then return line end
+  line = self._c:take(n)                 -- the rest at EOF; else dropped
+  if why == "eof" then return line end
+  error(Error("ValueError", OVERRUN[why]), 0)
 end, "StreamReader.readline")
 
 -- reader:at_eof(): the peer ended and everything was read.
