@@ -64,9 +64,9 @@ local function lose(self, err)
   self._c:close()
   wake_reader(self)
   self._loop:call_soon(function()        -- out of memory, not marked lost:
-    local ok, e = notify(self, "connection_lost", err)  -- abort() tries again
+    local ok, e = notify(self, "connection_lost", err)  -- the reader task's
     if not ok then report(self, "Exception in callback protocol.connection_lost()", e) end
-  end)
+  end)                                   -- end, or abort(), tries again
   self._lost = true
 end
 
@@ -81,7 +81,8 @@ end
 -- fn() once everything queued is written (or the connection failed).
 local function after_flush(self, fn)
   local c = self._c
-  if c:write_size() == 0 or c:closing() or c:error() then return fn() end
+  local queued, err = c:write_size()     -- err: failed or closing
+  if queued == 0 or err then return fn() end
   if not (self._drain and not self._drain:done()) then
     self._drain = c:wait_drain(0)
   end
@@ -201,13 +202,10 @@ end
 
 -- The reader task: bytes to protocol:data_received(data), the end to
 -- eof_received() (which keeps a half-closed connection open by returning
--- true), a failure to connection_lost(err).  Cancelled (at the end of
--- asyncio.run), or failing, it closes the transport.
+-- true), a failure to connection_lost(err).  How it ends, when cancelled
+-- (at the end of asyncio.run) or failing, is on_reader_done's.
 local function read_loop(self)
   local c = self._c
-  local guard <close> = setmetatable({}, { __close = function(_, err)
-    if err ~= nil then self:close() end
-  end })
   while not self._closing do
     if not self._reading then
       self._resume = asyncio.Future()
@@ -233,6 +231,20 @@ local function read_loop(self)
   end
 end
 
+-- The end of a reader task t that did not end its connection itself:
+-- cancelled, the transport closes (what is queued is still sent); failed
+-- (out of memory, even before its first step, or while it queued
+-- connection_lost), the connection is lost with the error.  Else the peer
+-- would wait for good.
+local function on_reader_done(self, t)
+  if t:cancelled() then
+    if not self._closing then self:close() end
+  elseif t:exception() ~= nil and not self._lost then
+    self._closing = true
+    lose(self, t:exception())
+  end
+end
+
 -- A transport for connection c, with protocol made by factory(): its
 -- connection_made runs, then its reader task starts.  Raises (c closed)
 -- if either fails.
@@ -249,17 +261,7 @@ local function start(loop, factory, c)
     local ok2, e = notify(self, "connection_made", self)
     if not ok2 then error(e[1], 0) end
     self._task = asyncio.create_task(read_loop, self)
-    -- a reader task that ended before its guard was set (no memory for
-    -- its first step), or failed on its way out (no memory to queue
-    -- connection_lost), still ends the connection, which would wait
-    self._task:add_done_callback(function(t)
-      if t:cancelled() then
-        if not self._closing then self:close() end
-      elseif t:exception() ~= nil and not self._lost then
-        self._closing = true
-        lose(self, t:exception())
-      end
-    end)
+    self._task:add_done_callback(function(t) on_reader_done(self, t) end)
     return self
   end)
   if not ok then
