@@ -646,8 +646,6 @@ static int l_run_in_executor(lua_State *L) {
   return call_lazy(L, "asyncio.threads", "to_thread", 1);
 }
 
-/* loop:getaddrinfo(host, port [, opts]) and loop:getnameinfo(sockaddr
-** [, flags]): coroutines of bindings/dns.lua, loaded at first use. */
 static int l_get_event_loop(lua_State *L) {
   push_current_loop(L);
   return 1;

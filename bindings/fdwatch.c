@@ -151,13 +151,18 @@ static aiolua_watch_t *new_watch(lua_State *L, int fd, int writing,
   return NULL;
 }
 
+/* Cancels and forgets side i's handle of w (if any). */
+static void drop(lua_State *L, aiolua_watch_t *w, int i) {
+  if (w->cb[i]) aiolua__handle_cancel(L, w->cb[i]);
+  w->cb[i] = NULL;
+}
+
 void aiolua__watch_add(lua_State *L, aiolua_watch_t **list, int fd,
                        int writing, aiolua_handle_t *h) {
   aiolua_watch_t **at = find(list, fd);
   if (*at == NULL) *at = new_watch(L, fd, writing, h);  /* at the end */
-  aiolua_watch_t *w = *at;
-  if (w->cb[writing]) aiolua__handle_cancel(L, w->cb[writing]);
-  w->cb[writing] = h;
+  drop(L, *at, writing);
+  (*at)->cb[writing] = h;
   update(at);
 }
 
@@ -165,18 +170,15 @@ int aiolua__watch_remove(lua_State *L, aiolua_watch_t **list, int fd,
                          int writing) {
   aiolua_watch_t **at = find(list, fd);
   if (*at == NULL || (*at)->cb[writing] == NULL) return 0;
-  aiolua__handle_cancel(L, (*at)->cb[writing]);
-  (*at)->cb[writing] = NULL;
+  drop(L, *at, writing);
   update(at);
   return 1;
 }
 
 void aiolua__watch_remove_all(lua_State *L, aiolua_watch_t **list) {
   while (*list) {
-    for (int i = 0; i < 2; i++) {
-      if ((*list)->cb[i]) aiolua__handle_cancel(L, (*list)->cb[i]);
-      (*list)->cb[i] = NULL;
-    }
+    drop(L, *list, 0);
+    drop(L, *list, 1);
     update(list);
   }
 }

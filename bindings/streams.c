@@ -373,7 +373,6 @@ static int l_recv(lua_State *L) {
   return 2;
 }
 
-
 /* conn:wait_data() -> a future settled when bytes arrive, or EOF, or an
 ** error; one waiter at a time, as asyncio's StreamReader. */
 static int l_wait_data(lua_State *L) {
