@@ -264,17 +264,17 @@ void aiolua__handle_cancel(lua_State *L, handle_t *h) {
 }
 
 static int l_handle_cancel(lua_State *L) {
-  aiolua__handle_cancel(L, luaL_checkudata(L, 1, HANDLE_MT));
+  aiolua__handle_cancel(L, aiolua__checkself(L, HANDLE_MT));
   return 0;
 }
 
 static int l_handle_cancelled(lua_State *L) {
-  lua_pushboolean(L, ((handle_t *)luaL_checkudata(L, 1, HANDLE_MT))->cancelled);
+  lua_pushboolean(L, ((handle_t *)aiolua__checkself(L, HANDLE_MT))->cancelled);
   return 1;
 }
 
 static int l_handle_when(lua_State *L) {
-  handle_t *h = luaL_checkudata(L, 1, HANDLE_MT);
+  handle_t *h = aiolua__checkself(L, HANDLE_MT);
   lua_pushnumber(L, loop_time() +
                         ((double)h->timer.when - (double)uv_now(h->rt->loop)) / 1e3);
   return 1;
@@ -291,7 +291,8 @@ typedef struct loop {
 } loop_t;
 
 static loop_t *checkloop(lua_State *L) {
-  return luaL_checkudata(L, 1, LOOP_MT);
+  return luaL_checkudata(L, 1, LOOP_MT);  /* not checkself: a lazy method's
+                                            upvalue is its index */
 }
 
 static int new_loop(lua_State *L) {

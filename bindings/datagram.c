@@ -103,7 +103,7 @@ static void endpoint_close(endpoint_t *e) {
 }
 
 static endpoint_t *checkendpoint(lua_State *L) {
-  lendpoint_t *u = luaL_checkudata(L, 1, ENDPOINT_MT);
+  lendpoint_t *u = aiolua__checkself(L, ENDPOINT_MT);
   if (u->e == NULL || u->e->closing)
     aiolua_error(L, "OSError", "the endpoint is closed");
   return u->e;
@@ -266,13 +266,13 @@ static void release(lendpoint_t *u, int wake_waiter) {
 }
 
 static int l_close(lua_State *L) {
-  lendpoint_t *u = luaL_checkudata(L, 1, ENDPOINT_MT);
+  lendpoint_t *u = aiolua__checkself(L, ENDPOINT_MT);
   if (u->e) release(u, 1);
   return 0;
 }
 
 static int l_closed(lua_State *L) {
-  lendpoint_t *u = luaL_checkudata(L, 1, ENDPOINT_MT);
+  lendpoint_t *u = aiolua__checkself(L, ENDPOINT_MT);
   lua_pushboolean(L, u->e == NULL);
   return 1;
 }

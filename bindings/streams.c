@@ -725,7 +725,7 @@ static int l_connect(lua_State *L) {
 /* ---- servers ------------------------------------------------------------- */
 
 static server_t *checkserver(lua_State *L) {
-  lserver_t *u = luaL_checkudata(L, 1, SERVER_MT);
+  lserver_t *u = aiolua__checkself(L, SERVER_MT);
   if (u->s == NULL) luaL_error(L, "the server is gone");
   return u->s;
 }
@@ -887,13 +887,13 @@ static void server_release(lserver_t *u, int wake_waiter) {
 }
 
 static int l_server_close(lua_State *L) {
-  lserver_t *u = luaL_checkudata(L, 1, SERVER_MT);
+  lserver_t *u = aiolua__checkself(L, SERVER_MT);
   if (u->s != NULL) server_release(u, 1);
   return 0;
 }
 
 static int l_server_closed(lua_State *L) {
-  lserver_t *u = luaL_checkudata(L, 1, SERVER_MT);
+  lserver_t *u = aiolua__checkself(L, SERVER_MT);
   lua_pushboolean(L, u->s == NULL || u->s->closing);
   return 1;
 }

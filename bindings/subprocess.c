@@ -61,7 +61,7 @@ static void on_exit_cb(uv_process_t *h, int64_t status, int signal) {
 }
 
 static proc_t *checkproc(lua_State *L) {
-  lproc_t *u = luaL_checkudata(L, 1, PROC_MT);
+  lproc_t *u = aiolua__checkself(L, PROC_MT);
   if (u->p == NULL) luaL_error(L, "the process is gone");
   return u->p;
 }

@@ -52,6 +52,16 @@ t.test("call_soon handle:cancel() before it runs", function()
   h:cancel()                            -- idempotent
 end)
 
+t.test("a binding's method given another object as self: a clear type error", function()
+  local loop = asyncio.get_running_loop()
+  local h = loop:call_soon(function() end)
+  t.raises("aiolua.Handle expected, got table", h.cancel, {})
+  t.raises("aiolua.Handle expected, got aiolua.Loop", h.cancelled, loop)
+  t.raises("aiolua.Handle expected, got no value", h.when)
+  h:cancel()
+  t.eq(h:cancelled(), true, "the handle itself still works")
+end)
+
 t.test("call_later runs after the delay with its arguments", function()
   local loop = asyncio.get_running_loop()
   local t0 = loop:time()
