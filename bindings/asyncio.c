@@ -115,6 +115,8 @@ static int l_iscoroutine(lua_State *L) {
 
 /* ---- handles: call_soon, call_later, call_at -------------------------- */
 
+typedef struct loop loop_t;
+
 typedef struct aiolua_handle {
   aiolua_timer_t timer;
   aiolua_rqcall_t rq;           /* its entry in the ready queue */
@@ -123,10 +125,32 @@ typedef struct aiolua_handle {
   int anchor;                   /* registry ref while armed or queued */
   int repeat;                   /* a signal's: runs each time it is queued */
   int pending;                  /* signals that came while it was queued */
+  loop_t *loop;                 /* whose close cancels it, while anchored */
+  struct aiolua_handle *next, **prevp;  /* in loop->handles */
+  aiolua_handle_owner_fn owner; /* its owner's hook (set_owner) */
+  void *owner_data;
 } handle_t;
+
+/* A loop object; uservalue 1: the future run_forever waits on. */
+struct loop {
+  int closed;
+  int stopping;   /* stop() came before run_forever */
+  aiolua_sig_t *sigs;  /* its signal handlers */
+  aiolua_watch_t *watches;  /* its readers and writers */
+  handle_t *handles;  /* its handles, anchored: cancelled as it closes */
+};
+
+/* Takes h out of its loop's list (a closed or collected loop's are out). */
+static void handle_unlink(handle_t *h) {
+  if (h->loop == NULL) return;
+  if (h->next) h->next->prevp = h->prevp;
+  *h->prevp = h->next;
+  h->loop = NULL;
+}
 
 static void handle_unanchor(lua_State *L, handle_t *h) {
   if (h->anchor == LUA_NOREF) return;
+  handle_unlink(h);
   luaL_unref(L, LUA_REGISTRYINDEX, h->anchor);
   h->anchor = LUA_NOREF;
   h->rt->nhandles--;
@@ -168,9 +192,11 @@ static void handle_run(aiolua_runtime_t *rt, aiolua_rqcall_t *rq) {
     h->cancelled = 0;
     h->queued = 1;
   } else {
-    if (status != LUA_OK)
+    if (status != LUA_OK) {
       aiolua__report_failure(L, status, "Exception in callback", "handle",
                              top + 1, NULL, 0);
+      if (h->owner && !h->cancelled) h->owner(L, h->owner_data, 0);
+    }
     if (!h->repeat) handle_unanchor(L, h);
     else if (h->pending > 0 && !h->cancelled) {  /* one run per signal */
       h->pending--;
@@ -202,9 +228,9 @@ static void handle_fire(aiolua_runtime_t *rt, aiolua_timer_t *t) {
   handle_queue((handle_t *)t);
 }
 
-/* [fn, args...] at `first`.. -> [handle] : a new handle, anchored, with
-** room in the ready queue. */
-static handle_t *new_handle(lua_State *L, int first) {
+/* [fn, args...] at `first`.. -> [handle] : a new handle of loop lp (or of
+** none: NULL), anchored, with room in the ready queue. */
+static handle_t *new_handle(lua_State *L, int first, loop_t *lp) {
   luaL_checktype(L, first, LUA_TFUNCTION);
   int n = lua_gettop(L) - first;
   aiolua_runtime_t *rt = aiolua__rt(L);
@@ -226,16 +252,38 @@ static handle_t *new_handle(lua_State *L, int first) {
   lua_pushvalue(L, -1);
   h->anchor = luaL_ref(L, LUA_REGISTRYINDEX);
   rt->nhandles++;
+  if (lp) {
+    h->loop = lp;
+    h->next = lp->handles;
+    if (h->next) h->next->prevp = &h->next;
+    h->prevp = &lp->handles;
+    lp->handles = h;
+  }
   return h;
 }
 
+static loop_t *running_loop(lua_State *L);
+static loop_t *open_loop(lua_State *L);
+
+aiolua_handle_t *aiolua__handle_new_repeat(lua_State *L, int first) {
+  handle_t *h = new_handle(L, first, running_loop(L));
+  h->repeat = 1;
+  return h;
+}
+
+void aiolua__handle_set_owner(handle_t *h, aiolua_handle_owner_fn fn,
+                              void *data) {
+  h->owner = fn;
+  h->owner_data = data;
+}
+
 static int l_call_soon(lua_State *L) {
-  handle_queue(new_handle(L, 2));
+  handle_queue(new_handle(L, 2, open_loop(L)));
   return 1;
 }
 
 static handle_t *call_later(lua_State *L, double delay) {
-  handle_t *h = new_handle(L, 3);
+  handle_t *h = new_handle(L, 3, open_loop(L));
   h->timer.fire = handle_fire;
   if (aiolua__timer_start(h->rt, &h->timer, aiolua__ms(delay)) < 0) {
     handle_unanchor(L, h);
@@ -282,17 +330,16 @@ static int l_handle_when(lua_State *L) {
 
 /* ---- the loop object --------------------------------------------------- */
 
-/* A loop object; uservalue 1: the future run_forever waits on. */
-typedef struct loop {
-  int closed;
-  int stopping;   /* stop() came before run_forever */
-  aiolua_sig_t *sigs;  /* its signal handlers */
-  aiolua_watch_t *watches;  /* its readers and writers */
-} loop_t;
-
 static loop_t *checkloop(lua_State *L) {
   return luaL_checkudata(L, 1, LOOP_MT);  /* not checkself: a lazy method's
                                             upvalue is its index */
+}
+
+/* The loop at 1, which must not be closed (CPython's _check_closed). */
+static loop_t *open_loop(lua_State *L) {
+  loop_t *lp = checkloop(L);
+  if (lp->closed) aiolua_error(L, "RuntimeError", "Event loop is closed");
+  return lp;
 }
 
 static int new_loop(lua_State *L) {
@@ -300,6 +347,7 @@ static int new_loop(lua_State *L) {
   lp->closed = lp->stopping = 0;
   lp->sigs = NULL;
   lp->watches = NULL;
+  lp->handles = NULL;
   luaL_setmetatable(L, LOOP_MT);
   return 1;
 }
@@ -311,6 +359,26 @@ static void push_current_loop(lua_State *L) {
     new_loop(L);
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, "aiolua.loop");
+  }
+}
+
+/* The loop of the current run (the registry keeps it). */
+static loop_t *running_loop(lua_State *L) {
+  push_current_loop(L);
+  loop_t *lp = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return lp;
+}
+
+/* Cancels every handle of lp, as CPython's closed loop runs none: a
+** callback due later, a reader (its owner closes what it reads). */
+static void cancel_handles(lua_State *L, loop_t *lp) {
+  while (lp->handles) {
+    handle_t *h = lp->handles;
+    handle_unlink(h);
+    if (h->cancelled) continue;          /* a queued one, unanchored later */
+    if (h->owner) h->owner(L, h->owner_data, 1);
+    aiolua__handle_cancel(L, h);
   }
 }
 
@@ -357,6 +425,7 @@ static void loop_close(lua_State *L, loop_t *lp) {
   lp->closed = 1;
   aiolua__sig_remove_all(L, &lp->sigs);
   aiolua__watch_remove_all(L, &lp->watches);
+  cancel_handles(L, lp);
 }
 
 /* asyncio.run(main, ...): each run has a new loop, closed when it ends. */
@@ -373,10 +442,9 @@ static int l_run(lua_State *L) {
 
 /* loop:run_until_complete(aw), or (fn, args...) as asyncio.run takes */
 static int l_run_until_complete(lua_State *L) {
-  loop_t *lp = checkloop(L);
+  checkloop(L);
   luaL_checkany(L, 2);
-  if (lp->closed)
-    return aiolua_error(L, "RuntimeError", "Event loop is closed");
+  open_loop(L);
   if (aiolua_tofuture(L, 2)) {           /* a future: a task awaiting it */
     lua_settop(L, 2);
     lua_pushcfunction(L, aiolua__await);
@@ -400,10 +468,8 @@ static int loop_running(lua_State *L) {
 ** across runs, as with run_until_complete).  After a stop() that came
 ** first, what is already scheduled runs once, then it returns. */
 static int l_run_forever(lua_State *L) {
-  loop_t *lp = checkloop(L);
+  loop_t *lp = open_loop(L);
   lua_settop(L, 1);
-  if (lp->closed)
-    return aiolua_error(L, "RuntimeError", "Event loop is closed");
   if (loop_running(L))
     return aiolua_error(L, "RuntimeError", "This event loop is already running");
   aiolua_future_t *f = aiolua__future_new(L, KIND_FUTURE,  /* 2: what */
@@ -503,6 +569,7 @@ static int l_loop_gc(lua_State *L) {
   loop_t *lp = lua_touserdata(L, 1);
   aiolua__sig_remove_all(L, &lp->sigs);
   aiolua__watch_remove_all(L, &lp->watches);
+  cancel_handles(L, lp);
   return 0;
 }
 
@@ -526,7 +593,7 @@ static int l_add_signal_handler(lua_State *L) {
   check_callback(L, 3, "add_signal_handler()");
   if (lp->closed)
     return aiolua_error(L, "RuntimeError", "Event loop is closed");
-  handle_t *h = new_handle(L, 3);        /* stack: loop, sig, fn, args, h */
+  handle_t *h = new_handle(L, 3, lp);    /* stack: loop, sig, fn, args, h */
   h->repeat = 1;
   aiolua__sig_add(L, &lp->sigs, signum, h);
   return 0;
@@ -550,7 +617,7 @@ static int add_watch(lua_State *L, int writing) {
   check_callback(L, 3, writing ? "add_writer()" : "add_reader()");
   if (lp->closed)
     return aiolua_error(L, "RuntimeError", "Event loop is closed");
-  handle_t *h = new_handle(L, 3);        /* stack: loop, file, fn, args, h */
+  handle_t *h = new_handle(L, 3, lp);    /* stack: loop, file, fn, args, h */
   h->repeat = 1;
   aiolua__watch_add(L, &lp->watches, fd, writing, h);
   return 0;
@@ -591,9 +658,7 @@ static int l_loop_time(lua_State *L) {
 }
 
 static int l_loop_create_task(lua_State *L) {
-  loop_t *lp = checkloop(L);
-  if (lp->closed)
-    return aiolua_error(L, "RuntimeError", "Event loop is closed");
+  open_loop(L);
   lua_remove(L, 1);
   return create_task(L);
 }

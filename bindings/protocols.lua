@@ -1,8 +1,9 @@
 -- protocols.lua -- TCP and Unix transports and protocols, as CPython's
 -- loop.create_connection and loop.create_server (loaded on first use by
 -- those loop methods, or by asyncio.Protocol): a transport over the C
--- connections of bindings/streams.c, and a reader task that hands what
--- arrives to the protocol.
+-- connections of bindings/streams.c, whose reader (a loop handle the read
+-- callback queues) hands what arrives to the protocol, as CPython's
+-- selector calls data_received: no task step nor future a read.
 --   local transport, protocol = await loop:create_connection(
 --     function() return setmetatable({}, EchoClient) end, "127.0.0.1", 8888)
 local asyncio = require "asyncio"
@@ -52,21 +53,16 @@ local function report(self, message, e)
     transport = self, protocol = self._protocol }
 end
 
--- Wakes the reader task if it waits for resume_reading (or the end).
-local function wake_reader(self)
-  local r = self._resume
-  if r and not r:done() then r:set_result() end
-end
-
 -- connection_lost(err), once, at the next turn (as CPython calls it).
+-- Closing the connection ends its reader.  A closed loop calls nothing.
 local function lose(self, err)
   if self._lost then return end
   self._c:close()
-  wake_reader(self)
+  if self._loop:is_closed() then self._lost = true; return end
   self._loop:call_soon(function()        -- out of memory, not marked lost:
-    local ok, e = notify(self, "connection_lost", err)  -- the reader task's
+    local ok, e = notify(self, "connection_lost", err)  -- abort() tries
     if not ok then report(self, "Exception in callback protocol.connection_lost()", e) end
-  end)                                   -- end, or abort(), tries again
+  end)                                   -- again
   self._lost = true
 end
 
@@ -114,11 +110,10 @@ function Transport:write(data)
     error(Error("RuntimeError", "Cannot call write() after write_eof()"), 2)
   end
   if self._closing or data == "" then return end  -- CPython drops it too
-  local c = self._c
-  local ok, queued = pcall(c.write, c, data)
-  if not ok then                         -- the connection failed (EPIPE):
+  local queued, err = self._c:send(data)
+  if not queued then                     -- the connection failed (EPIPE):
     self._closing = true                 -- it is lost, as CPython's
-    return lose(self, queued)            -- transport takes a send error
+    return lose(self, err)               -- transport takes a send error
   end
   if queued > self._high then check_pause(self, queued) end
 end
@@ -140,7 +135,6 @@ function Transport:can_write_eof() return true end
 function Transport:close()
   if self._closing then return end
   self._closing = true
-  wake_reader(self)
   after_flush(self, function() lose(self, nil) end)
 end
 Transport.__close = Transport.close
@@ -151,17 +145,20 @@ function Transport:abort()
   lose(self, nil)
 end
 
-function Transport:is_closing() return self._closing end
+-- (true too once its loop closed, which closed the connection)
+function Transport:is_closing() return self._closing or self._c:closing() end
 function Transport:get_protocol() return self._protocol end
 function Transport:set_protocol(p) self._protocol = p end
 
 function Transport:pause_reading()
+  if not self._reading or self._closing then return end
   self._reading = false
+  self._c:pause_reading(true)
 end
 function Transport:resume_reading()
   if self._reading or self._closing then return end
   self._reading = true
-  wake_reader(self)
+  self._c:pause_reading(false)
 end
 function Transport:is_reading() return self._reading and not self._closing end
 
@@ -200,53 +197,33 @@ function Transport:__tostring()
   return a and ("<Transport %s>"):format(a) or "<Transport closed>"
 end
 
--- The reader task: bytes to protocol:data_received(data), the end to
--- eof_received() (which keeps a half-closed connection open by returning
--- true), a failure to connection_lost(err).  How it ends, when cancelled
--- (at the end of asyncio.run) or failing, is on_reader_done's.
-local function read_loop(self)
-  local c = self._c
-  while not self._closing do
-    if not self._reading then
-      self._resume = asyncio.Future()
-      await(self._resume)
-      self._resume = nil
-    else
-      local data, err = c:recv()
-      if data then
-        local ok, e = notify(self, "data_received", data)
-        if not ok then return fatal(self, e, "data_received") end
-      elseif data == false then          -- the end
-        local ok, keep = notify(self, "eof_received")
-        if not ok then return fatal(self, keep, "eof_received") end
-        if not keep then self:close() end
-        return
-      elseif err then
-        self._closing = true
-        return lose(self, err)
-      else
-        await(c:wait_data())
-      end
-    end
-  end
-end
-
--- The end of a reader task t that did not end its connection itself:
--- cancelled, the transport closes (what is queued is still sent); failed
--- (out of memory, even before its first step, or while it queued
--- connection_lost), the connection is lost with the error.  Else the peer
--- would wait for good.
-local function on_reader_done(self, t)
-  if t:cancelled() then
-    if not self._closing then self:close() end
-  elseif t:exception() ~= nil and not self._lost then
+-- The reader, run by the loop when the connection has something for it:
+-- bytes to protocol:data_received(data), the end to eof_received() (which
+-- keeps a half-closed connection open by returning true), a failure to
+-- connection_lost(err).
+local function on_readable(self)
+  if self._closing or not self._reading or self._at_eof then return end
+  local data, err = self._c:recv()
+  if data then                           -- (notify's work, inline)
+    local p = self._protocol
+    local f = p.data_received
+    if f == nil then return end
+    local ok, e = xpcall(f, traceback, p, data)
+    if not ok then return fatal(self, e, "data_received") end
+  elseif data == false then              -- the end
+    self._at_eof = true
+    local ok, keep = notify(self, "eof_received")
+    if not ok then return fatal(self, keep, "eof_received") end
+    if not keep then self:close() end
+  elseif err then
     self._closing = true
-    lose(self, t:exception())
+    lose(self, err)
   end
 end
 
 -- A transport for connection c, with protocol made by factory(): its
--- connection_made runs, then its reader task starts.  Raises (c closed)
+-- connection_made runs, then it reads.  No task: what keeps it is its
+-- connection's reader, until the connection or the loop closes.  Raises (c closed)
 -- if either fails.
 local function start(loop, factory, c)
   local ok, self = pcall(function()
@@ -256,12 +233,13 @@ local function start(loop, factory, c)
     end
     local self = setmetatable({ _c = c, _protocol = protocol, _loop = loop,
                                 _closing = false, _reading = true,
+                                _eof = false, _at_eof = false, _lost = false,
+                                _wpaused = false, _drain = false,
                                 _high = HIGH, _low = LOW }, Transport)
     c:set_limit(READ_LIMIT)
     local ok2, e = notify(self, "connection_made", self)
     if not ok2 then error(e[1], 0) end
-    self._task = asyncio.create_task(read_loop, self)
-    self._task:add_done_callback(function(t) on_reader_done(self, t) end)
+    if not self._closing then c:set_reader(on_readable, self) end
     return self
   end)
   if not ok then

@@ -8,7 +8,8 @@
 **   open_fd(fd, writable) -> Conn (this process's pipes: stdin, stdout)
 **   Conn: buffered, find(sep), take(n), eof, error, wait_data, write,
 **         write_size, wait_drain(low), shutdown, close, closing,
-**         wait_closed, address(peer), set_limit(n)
+**         wait_closed, address(peer), set_limit(n),
+**         recv, status, send, set_reader(fn, ...), pause_reading(paused)
 **   Server: accept() -> future of a Conn, address(), close()
 ** Design note: a handle's memory is malloc'd, not the Lua userdata's: libuv
 ** closes a handle asynchronously, after the userdata may be gone, so the
@@ -16,6 +17,10 @@
 ** touch Lua to settle futures, which is protected (aiolua_future_resolve);
 ** none runs once the Lua object was collected (`gone`).  Received bytes
 ** wait in a buffer; reading pauses while it holds `limit` bytes or more.
+** A connection is read in one of two ways: a StreamReader waits for a
+** future (wait_data), a protocol's transport has a reader, a loop handle
+** that the read callback queues (set_reader): no future, no task step a
+** read, as CPython calls data_received from its selector's callback.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +31,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "internal.h"
+#include "handles.h"
 #include "streams.h"
 
 #define CONN_MT "aiolua.Conn"
@@ -43,8 +49,9 @@ struct conn {
   size_t off, len, cap, limit;
   int err;                     /* a libuv error of a read or write, or 0 */
   unsigned eof : 1, reading : 1, closing : 1, closed : 1, gone : 1;
-  unsigned shut : 1;
+  unsigned shut : 1, paused : 1;
   aiolua_future_t *data_w;     /* waits for bytes, EOF or an error */
+  aiolua_handle_t *reader;     /* or runs for them (set_reader) */
   aiolua_future_t *drain_w;    /* waits for the write queue to shrink */
   size_t drain_low;
   aiolua_future_t *closed_w;   /* waits for the close to complete */
@@ -191,11 +198,13 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
   } else {
     return;                              /* EAGAIN: nothing */
   }
-  if (!c->gone) wake(c->rt, &c->data_w);
+  if (c->gone) return;
+  if (c->reader) aiolua__handle_wake(c->reader);
+  else wake(c->rt, &c->data_w);
 }
 
 static int start_reading(lua_State *L, conn_t *c) {
-  if (c->reading || c->eof || c->err || c->closing) return 0;
+  if (c->reading || c->eof || c->err || c->closing || c->paused) return 0;
   int r = uv_read_start((uv_stream_t *)&c->h.tcp, on_alloc, on_read);
   if (r < 0) {
     aiolua__push_uverror(L, "read", r);
@@ -224,13 +233,22 @@ static void on_closed(uv_handle_t *h) {
   wake(c->rt, &c->closed_w);
 }
 
-/* Closes c's handle (once); wakes a reader and a drainer, who see it. */
+/* Cancels c's reader handle (if any): its callback runs no more. */
+static void drop_reader(lua_State *L, conn_t *c) {
+  if (c->reader == NULL) return;
+  aiolua__handle_cancel(L, c->reader);
+  c->reader = NULL;
+}
+
+/* Closes c's handle (once); wakes a reader and a drainer, who see it (a
+** reader handle has seen the end: cancelled). */
 void aiolua__conn_close(conn_t *c) {
   if (c->closing) return;
   c->closing = 1;
   stop_reading(c);
   uv_close((uv_handle_t *)&c->h.tcp, on_closed);
   if (!c->gone) {
+    drop_reader(rt_L(c->rt), c);
     wake(c->rt, &c->data_w);
     wake(c->rt, &c->drain_w);
   }
@@ -255,6 +273,7 @@ static int l_conn_gc(lua_State *L) {
   conn_t *c = u->c;
   if (c == NULL) return 0;
   u->c = NULL;
+  drop_reader(L, c);                     /* (at lua_close: its handle lives on) */
   aiolua__drop_event(&c->data_w);        /* no hook may point into c */
   aiolua__drop_event(&c->drain_w);
   aiolua__drop_event(&c->closed_w);
@@ -353,14 +372,19 @@ static int l_status(lua_State *L) {
 
 /* conn:recv() -> everything buffered (a string, removed), or false at EOF,
 ** or nil and the error of a failed or closed connection, or nil when
-** nothing came yet (then wait_data): the one call a turn of a protocol's
-** reader (protocols.lua) makes. */
+** nothing came yet: the one call a protocol's reader (protocols.lua)
+** makes a turn.  With bytes, a reader handle runs again for an end that
+** came behind them, and reading goes on if the buffer's limit stopped it. */
 static int l_recv(lua_State *L) {
   conn_t *c = checkconn(L);
   size_t have = c->len - c->off;
   if (have > 0) {
     lua_pushlstring(L, c->buf + c->off, have);
     c->off = c->len = 0;
+    if (c->reader) {
+      if (c->eof || c->err) aiolua__handle_wake(c->reader);
+      else start_reading(L, c);
+    }
     return 1;
   }
   if (c->eof) {
@@ -377,12 +401,61 @@ static int l_recv(lua_State *L) {
 ** error; one waiter at a time, as asyncio's StreamReader. */
 static int l_wait_data(lua_State *L) {
   conn_t *c = checkconn(L);
-  if (c->data_w)
+  if (c->data_w || c->reader)
     return aiolua_error(L, "RuntimeError", "read() called while another "
                         "coroutine is already waiting for incoming data");
   start_reading(L, c);
   aiolua__push_event(L, &c->data_w, c->eof || c->err || c->closing);
   return 1;
+}
+
+/* The owner's hook of c's reader handle: the loop closes, so c does (as
+** CPython's closed loop reads no more); or the reader raised (out of
+** memory), so recv gives it an error next: the transport ends, its
+** protocol told (connection_lost), rather than wait for bytes that came. */
+static void reader_hook(lua_State *L, void *data, int closing) {
+  conn_t *c = data;
+  (void)L;
+  if (closing) {
+    aiolua__conn_close(c);
+  } else {
+    if (!c->err) c->err = UV_ENOMEM;
+    stop_reading(c);
+    aiolua__handle_wake(c->reader);
+  }
+}
+
+/* conn:set_reader(fn, args...): fn(args...) runs as a callback of the loop
+** once bytes, the end or an error came (a level: once a turn at most, while
+** recv has something to give), until the connection or the loop closes; it
+** reads at once.  A transport's way to read; wait_data is a StreamReader's. */
+static int l_set_reader(lua_State *L) {
+  conn_t *c = checkconn(L);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  if (c->data_w || c->reader)
+    return aiolua_error(L, "RuntimeError", "the connection has a reader already");
+  if (c->closing)
+    return aiolua_error(L, "RuntimeError", "the connection is closed");
+  start_reading(L, c);
+  c->reader = aiolua__handle_new_repeat(L, 2);
+  aiolua__handle_set_owner(c->reader, reader_hook, c);
+  if (c->len > c->off || c->eof || c->err) aiolua__handle_wake(c->reader);
+  return 0;
+}
+
+/* conn:pause_reading(paused): stops reading from the socket (paused), or
+** goes on, and the reader runs for what waits already. */
+static int l_pause_reading(lua_State *L) {
+  conn_t *c = checkconn(L);
+  c->paused = lua_toboolean(L, 2);
+  if (c->paused) {
+    stop_reading(c);
+  } else {
+    start_reading(L, c);
+    if (c->reader && (c->len > c->off || c->eof || c->err))
+      aiolua__handle_wake(c->reader);
+  }
+  return 0;
 }
 
 /* ---- connections: writing ------------------------------------------------ */
@@ -413,32 +486,18 @@ static int queued_size(lua_State *L, conn_t *c) {
   return 1;
 }
 
-/* conn:write(s) -> the bytes queued after it: sends what the socket takes
-** now, queues the rest (a copy).  Raises if the connection is closing or
-** failed. */
-static int l_write(lua_State *L) {
-  conn_t *c = checkconn(L);
-  size_t n;
-  const char *s = luaL_checklstring(L, 2, &n);
-  if (c->closing || c->shut)
-    return aiolua_error(L, "RuntimeError", "the writer is closing");
-  if (c->err) {
-    aiolua__push_uverror(L, "write", c->err);
-    return lua_error(L);
-  }
-  if (n == 0) return queued_size(L, c);
+/* Sends what the socket takes of s[0..n) now and queues the rest (a copy):
+** 0, or a libuv error (the connection's error now).  Raises only when out
+** of memory. */
+static int send_or_queue(lua_State *L, conn_t *c, const char *s, size_t n) {
   int done = 0;
   if (queued(c) == 0) {                  /* nothing ahead: try at once */
     uv_buf_t b = uv_buf_init((char *)s, (unsigned)n);
     done = uv_try_write((uv_stream_t *)&c->h.tcp, &b, 1);
     if (done == UV_EAGAIN) done = 0;
-    if (done < 0) {
-      c->err = done;
-      aiolua__push_uverror(L, "write", done);
-      return lua_error(L);
-    }
+    if (done < 0) return c->err = done;
   }
-  if ((size_t)done == n) return queued_size(L, c);
+  if ((size_t)done == n) return 0;
   wreq_t *w = malloc(sizeof *w + (n - (size_t)done));
   if (w == NULL) return luaL_error(L, "not enough memory");
   w->c = c;
@@ -448,8 +507,37 @@ static int l_write(lua_State *L) {
   if (r < 0) {
     free(w);
     c->err = r;
+  }
+  return r < 0 ? r : 0;
+}
+
+/* conn:write(s) -> the bytes queued after it: sends what the socket takes
+** now, queues the rest.  Raises if the connection is closing or failed. */
+static int l_write(lua_State *L) {
+  conn_t *c = checkconn(L);
+  size_t n;
+  const char *s = luaL_checklstring(L, 2, &n);
+  if (c->closing || c->shut)
+    return aiolua_error(L, "RuntimeError", "the writer is closing");
+  int r = c->err ? c->err : n > 0 ? send_or_queue(L, c, s, n) : 0;
+  if (r < 0) {
     aiolua__push_uverror(L, "write", r);
     return lua_error(L);
+  }
+  return queued_size(L, c);
+}
+
+/* conn:send(s) -> the bytes queued after it, as write; or nil and the
+** error (push_error) of a failed or closed connection, which write raises:
+** a transport's write, which takes a failure as the end of its connection. */
+static int l_send(lua_State *L) {
+  conn_t *c = checkconn(L);
+  size_t n;
+  const char *s = luaL_checklstring(L, 2, &n);
+  if (c->err || c->closing || (n > 0 && send_or_queue(L, c, s, n) < 0)) {
+    lua_pushnil(L);
+    push_error(L, c);
+    return 2;
   }
   return queued_size(L, c);
 }
@@ -988,8 +1076,9 @@ int luaopen_aiolua_streams(lua_State *L) {
   static const luaL_Reg conn_methods[] = {
     {"buffered", l_buffered}, {"find", l_find}, {"take", l_take},
     {"eof", l_eof}, {"error", l_error}, {"wait_data", l_wait_data},
-    {"recv", l_recv}, {"status", l_status},
-    {"write", l_write}, {"write_size", l_write_size},
+    {"recv", l_recv}, {"status", l_status}, {"set_reader", l_set_reader},
+    {"pause_reading", l_pause_reading},
+    {"write", l_write}, {"send", l_send}, {"write_size", l_write_size},
     {"wait_drain", l_wait_drain}, {"shutdown", l_shutdown},
     {"close", l_close}, {"closing", l_closing},
     {"wait_closed", l_wait_closed}, {"address", l_address},

@@ -231,8 +231,8 @@ void aiolua__new_class(lua_State *L, const char *name, const luaL_Reg *methods,
 void *aiolua__checkself(lua_State *L, const char *tname) {
   void *p = lua_touserdata(L, 1);
   int ok = p != NULL && lua_getmetatable(L, 1);
-  if (ok) {
-    ok = lua_rawequal(L, -1, lua_upvalueindex(1));
+  if (ok) {                              /* two tables: same if same address */
+    ok = lua_topointer(L, -1) == lua_topointer(L, lua_upvalueindex(1));
     lua_pop(L, 1);
   }
   if (!ok) luaL_typeerror(L, 1, tname);

@@ -339,6 +339,29 @@ do
     t.eq(other_loop:is_running(), false)
   end)
 
+  -- CPython's closed loop runs none of its callbacks: a call_later due
+  -- after asyncio.run returned does not fire in the next run.
+  local fired, pending = false, nil
+  asyncio.run(function()
+    pending = asyncio.get_running_loop():call_later(0.01, function() fired = true end)
+    asyncio.get_running_loop():call_soon(function() end)
+  end)
+  asyncio.run(function() sleep(0.03):await() end)
+  local cancelled_after = pending:cancelled()
+  local ok4, e4 = pcall(pending.cancel, pending)
+  local ok5, e5 = pcall(other_loop.call_soon, other_loop, print)
+  local ok6, e6 = pcall(other_loop.call_later, other_loop, 1, print)
+  check("a loop's close cancels its handles; a closed loop takes no more", function()
+    t.eq(fired, false, "not fired in the next run")
+    t.eq(cancelled_after, true)
+    t.eq(ok4, true, tostring(e4))
+    t.eq(ok5, false)
+    t.ok(asyncio.iserror(e5, "RuntimeError") and tostring(e5):find("Event loop is closed", 1, true),
+         tostring(e5))
+    t.eq(ok6, false)
+    t.ok(asyncio.iserror(e6, "RuntimeError"), tostring(e6))
+  end)
+
   for _, c2 in ipairs(checks) do t.test(c2[1], c2[2]) end
 end
 

@@ -2,7 +2,8 @@
 -- Unix forms, with asyncio.Protocol: the order of the callbacks, EOF and
 -- half-closed connections, close() that flushes and abort() that does not,
 -- flow control both ways (pause_writing/resume_writing, pause_reading),
--- failures of protocol callbacks and factories, and CPython's errors.
+-- failures of protocol callbacks and factories, the end of asyncio.run,
+-- and CPython's errors.
 local asyncio = require "asyncio"
 local t = require "t"
 
@@ -258,6 +259,39 @@ t.test("get_extra_info, tostring, the base protocols", function()
   t.eq(type(asyncio.BaseProtocol.pause_writing), "function")
   tr:close()
   t.eq(tr:get_extra_info("peername", "gone"), "gone", "once lost")
+end)
+
+-- Sockets this process has open (Linux's /proc).
+local PID = io.open("/proc/self/stat"):read("l"):match("^%d+")
+local function sockets()
+  local n, p = 0, io.popen("ls -l /proc/" .. PID .. "/fd")
+  for line in p:lines() do if line:find("socket:", 1, true) then n = n + 1 end end
+  p:close()
+  return n
+end
+
+local left = {}
+t.test("no task a transport; the end of asyncio.run closes those left open", function()
+  local loop = asyncio.get_running_loop()
+  left.sockets = sockets()
+  local slog = {}
+  local server = loop:create_server(recorder(slog), "127.0.0.1", 0):await()
+  local tasks = #asyncio.all_tasks()     -- (the server's accept loop is one)
+  left.tr, left.proto = loop:create_connection(recorder({}), "127.0.0.1",
+                                               port_of(server)):await()
+  t.ok(until_(function() return slog[1] == "made" end))
+  t.eq(#asyncio.all_tasks(), tasks, "reading takes no task")
+  left.tr:write("ping")
+  t.ok(until_(function() return slog[2] == "data" end))
+  server:close()                         -- its two transports stay open
+end)
+t.test("(checked in the next run)", function()
+  t.eq(left.tr:is_closing(), true, "closed with its loop")
+  t.eq(left.tr:get_extra_info("peername"), nil)
+  left.tr:write("dropped")               -- no error, as after close()
+  t.ok(until_(function() return sockets() == left.sockets end),
+       "every socket of the last run closed")
+  t.eq(left.proto.got, nil, "nothing came")
 end)
 
 t.test("bad arguments: CPython's errors", function()
