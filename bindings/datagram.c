@@ -3,12 +3,13 @@
 ** (require "aiolua.datagram"; bindings/datagram.lua makes CPython's
 ** transport and drives the protocol with it).
 **   open(local_host, local_port, remote_host, remote_port, opts) -> Endpoint
-**   Endpoint: take() -> data, {host, port} | nil   wait() -> future
+**   Endpoint: take() -> data, {host, port} | nil   set_reader(fn, ...)
 **             send(data [, host, port])  address(peer)  close()  closed()
 **             error() -> the OSError of a failed receive, taken
-** Design note: datagrams are received into a queue in C and a waiting
-** future is woken; the Lua side takes them and calls the protocol, so no
-** Lua runs in libuv's callbacks.  The queue is bounded (QUEUE_MAX
+** Design note: datagrams are received into a queue in C and the reader, a
+** loop handle, is queued (handles.h); it takes them and calls the
+** protocol, so no Lua runs in libuv's callbacks, and no task nor future
+** runs for a datagram.  The queue is bounded (QUEUE_MAX
 ** datagrams): past it, receiving stops until the Lua side has taken some,
 ** and the kernel drops what comes meanwhile, as UDP may.  The record is
 ** malloc'd (libuv closes a handle after the userdata may be gone).
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "handles.h"
 #include "streams.h"
 
 #define ENDPOINT_MT "aiolua.Endpoint"
@@ -29,18 +31,21 @@ typedef struct dgram {
   char data[];
 } dgram_t;
 
+typedef struct lendpoint lendpoint_t;
+
 typedef struct endpoint {
   uv_udp_t h;                        /* first: (endpoint_t *)handle */
   aiolua_runtime_t *rt;
+  lendpoint_t *u;                    /* its Lua object, until released */
   dgram_t *head, *tail;              /* received, not yet taken */
   int queued;
   int err;                           /* a failed receive, until taken */
   unsigned receiving : 1, closing : 1, gone : 1, connected : 1;
-  aiolua_future_t *data_w;           /* waits for a datagram or an error */
+  aiolua_handle_t *reader;           /* runs for a datagram or an error */
   char buf[RECV_SIZE];
 } endpoint_t;
 
-typedef struct { endpoint_t *e; } lendpoint_t;
+struct lendpoint { endpoint_t *e; };
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *out) {
   (void)hint;
@@ -48,7 +53,7 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *out) {
 }
 
 static void wake(endpoint_t *e) {
-  if (!e->gone) aiolua__wake(aiolua_runtime_lua(e->rt), &e->data_w);
+  if (!e->gone && e->reader) aiolua__handle_wake(e->reader);
 }
 
 static void on_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
@@ -139,6 +144,7 @@ static int l_open(lua_State *L) {
   e->rt = rt;
   uv_udp_init(loop, &e->h);
   u->e = e;
+  e->u = u;
   const char *what = "bind", *host = lhost;
   int port = lport;
   r = uv_udp_bind(&e->h, (struct sockaddr *)&local, 0);
@@ -158,6 +164,7 @@ static int l_open(lua_State *L) {
   if (r < 0) {
     endpoint_close(e);
     u->e = NULL;
+    e->u = NULL;
     return aiolua__raise_uverror(L, r, "%s %s:%d", what, host, port);
   }
   e->receiving = 1;
@@ -189,11 +196,34 @@ static int l_error(lua_State *L) {
   return 1;
 }
 
-/* ep:wait() -> a future settled when a datagram or an error is there */
-static int l_wait(lua_State *L) {
+static void release(lendpoint_t *u);
+
+/* The owner's hook of e's reader: the loop closes, so e does (CPython's
+** closed loop receives no more); or the reader raised (out of memory), so
+** the protocol hears of it next turn (error_received). */
+static void reader_hook(lua_State *L, void *data, int closing) {
+  endpoint_t *e = data;
+  (void)L;
+  if (closing) {
+    release(e->u);
+  } else {
+    if (!e->err) e->err = UV_ENOMEM;
+    aiolua__handle_wake(e->reader);
+  }
+}
+
+/* ep:set_reader(fn, args...): fn(args...) runs as a callback of the loop
+** once a datagram or an error is there (once a turn at most), until the
+** endpoint or the loop closes. */
+static int l_set_reader(lua_State *L) {
   endpoint_t *e = checkendpoint(L);
-  aiolua__push_event(L, &e->data_w, e->head != NULL || e->err != 0);
-  return 1;
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  if (e->reader)
+    return aiolua_error(L, "RuntimeError", "the endpoint has a reader already");
+  e->reader = aiolua__handle_new_repeat(L, 2);
+  aiolua__handle_set_owner(e->reader, reader_hook, e);
+  if (e->head || e->err) aiolua__handle_wake(e->reader);
+  return 0;
 }
 
 typedef struct sreq {
@@ -254,20 +284,23 @@ static int l_address(lua_State *L) {
   return 1;
 }
 
-/* Lets the endpoint of u go: a waiter woken (close) or dropped (the
-** collector), the handle closed. */
-static void release(lendpoint_t *u, int wake_waiter) {
+/* Lets the endpoint of u go (closed, collected, or its loop closed): its
+** reader cancelled, the handle closed. */
+static void release(lendpoint_t *u) {
   endpoint_t *e = u->e;
   u->e = NULL;
-  if (wake_waiter) wake(e);
-  aiolua__drop_event(&e->data_w);    /* no hook may point into e */
+  e->u = NULL;
+  if (e->reader) {                   /* no hook may point into e */
+    aiolua__handle_cancel(aiolua_runtime_lua(e->rt), e->reader);
+    e->reader = NULL;
+  }
   e->gone = 1;
   endpoint_close(e);
 }
 
 static int l_close(lua_State *L) {
   lendpoint_t *u = aiolua__checkself(L, ENDPOINT_MT);
-  if (u->e) release(u, 1);
+  if (u->e) release(u);
   return 0;
 }
 
@@ -279,14 +312,14 @@ static int l_closed(lua_State *L) {
 
 static int l_gc(lua_State *L) {
   lendpoint_t *u = lua_touserdata(L, 1);
-  if (u->e) release(u, 0);
+  if (u->e) release(u);
   return 0;
 }
 
 int luaopen_aiolua_datagram(lua_State *L);
 int luaopen_aiolua_datagram(lua_State *L) {
   static const luaL_Reg methods[] = {
-    {"take", l_take}, {"error", l_error}, {"wait", l_wait},
+    {"take", l_take}, {"error", l_error}, {"set_reader", l_set_reader},
     {"send", l_send}, {"address", l_address}, {"close", l_close},
     {"closed", l_closed}, {NULL, NULL}};
   static const luaL_Reg funcs[] = {{"open", l_open}, {NULL, NULL}};

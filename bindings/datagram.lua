@@ -1,7 +1,8 @@
 -- datagram.lua -- UDP as CPython's loop.create_datagram_endpoint (loaded on
 -- first use by loop:create_datagram_endpoint or asyncio.DatagramProtocol):
--- a DatagramTransport over the C endpoint of bindings/datagram.c, and a
--- reader task that hands each datagram to the protocol.
+-- a DatagramTransport over the C endpoint of bindings/datagram.c, whose
+-- reader (a loop handle the receive callback queues) hands each datagram
+-- to the protocol, as CPython's selector calls datagram_received.
 --   local transport, protocol = await loop:create_datagram_endpoint(
 --     function() return setmetatable({}, EchoProtocol) end,
 --     { local_addr = {"127.0.0.1", 9999} })
@@ -46,7 +47,7 @@ function Transport:sendto(data, addr)
   if type(data) ~= "string" then
     error(Error("TypeError", "data argument must be a string, not " .. type(data)), 2)
   end
-  if self._closing then return end   -- CPython drops it, with a warning
+  if self:is_closing() then return end  -- CPython drops it, with a warning
   if addr == nil then return self._ep:send(data) end
   check_addr(addr, "addr", 2)
   local peer = self._peer
@@ -66,12 +67,14 @@ function Transport:close()
   if self._closing then return end
   self._closing = true
   self._ep:close()
+  if self._loop:is_closed() then return end  -- (it calls nothing)
   self._loop:call_soon(notify, self._protocol, "connection_lost", self._lost)
 end
 Transport.abort = Transport.close
 Transport.__close = Transport.close
 
-function Transport:is_closing() return self._closing end
+-- (true too once its loop closed, which closed the endpoint)
+function Transport:is_closing() return self._closing or self._ep:closed() end
 function Transport:get_protocol() return self._protocol end
 function Transport:set_protocol(p) self._protocol = p end
 
@@ -79,7 +82,7 @@ function Transport:set_protocol(p) self._protocol = p end
 -- ({host, port}).
 function Transport:get_extra_info(name, default)
   local v
-  if not self._closing then
+  if not self:is_closing() then
     if name == "sockname" then v = self._ep:address(false)
     elseif name == "peername" then v = self._ep:address(true) end
   end
@@ -105,28 +108,23 @@ end
 
 local function traceback(err) return { err, debug.traceback(tostring(err), 2) } end
 
--- The reader task: each datagram to protocol:datagram_received(data, addr),
--- each receive error to protocol:error_received(err).  It ends when the
--- transport closes, and closes it when it ends (cancelled at the end of
--- asyncio.run).
-local function read_loop(self)
+-- The reader, run by the loop when datagrams or an error came: each
+-- datagram to protocol:datagram_received(data, addr), the error to
+-- protocol:error_received(err).
+local function on_readable(self)
   local ep = self._ep
-  local guard <close> = setmetatable({}, { __close = function() self:close() end })
-  while not ep:closed() do
-    asyncio.await(ep:wait())
-    if ep:closed() then break end
-    local err = ep:error()
-    if err then
-      local ok, e = xpcall(notify, traceback, self._protocol, "error_received", err)
-      if not ok then return fatal(self, e[1], e[2]) end
-    end
-    while not self._closing do
-      local data, addr = ep:take()
-      if data == nil then break end
-      local ok, e = xpcall(notify, traceback, self._protocol, "datagram_received",
-                           data, addr)
-      if not ok then return fatal(self, e[1], e[2]) end
-    end
+  if self._closing then return end
+  local err = ep:error()
+  if err then
+    local ok, e = xpcall(notify, traceback, self._protocol, "error_received", err)
+    if not ok then return fatal(self, e[1], e[2]) end
+  end
+  while not self._closing do
+    local data, addr = ep:take()
+    if data == nil then break end
+    local ok, e = xpcall(notify, traceback, self._protocol, "datagram_received",
+                         data, addr)
+    if not ok then return fatal(self, e[1], e[2]) end
   end
 end
 
@@ -158,7 +156,7 @@ M.create_datagram_endpoint = asyncio.async(function(loop, factory, opts)
                               _closing = false, _peer = r }, Transport)
   ok, protocol = pcall(function()
     notify(protocol, "connection_made", self)
-    self._task = asyncio.create_task(read_loop, self)
+    if not self._closing then ep:set_reader(on_readable, self) end
     return self._protocol
   end)
   if not ok then

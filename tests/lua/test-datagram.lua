@@ -126,14 +126,19 @@ t.test("a protocol that raises: the exception handler, then closed", function()
 end)
 
 local leftover
-t.test("the end of asyncio.run closes a transport left open", function()
+t.test("no task an endpoint; the end of asyncio.run closes a transport left open", function()
   local P = protocol_class()
+  local tasks = #asyncio.all_tasks()
   leftover = asyncio.get_running_loop():create_datagram_endpoint(
     function() return setmetatable({}, P) end, { local_addr = { "127.0.0.1", 0 } }):await()
+  t.eq(#asyncio.all_tasks(), tasks, "receiving takes no task")
 end)
 t.test("(checked in the next run)", function()
   t.eq(leftover:is_closing(), true)
-  t.events()
+  t.eq(leftover:get_extra_info("sockname", "none"), "none")
+  leftover:sendto("dropped", { "127.0.0.1", 9 })  -- no error, as after close()
+  leftover:close()
+  t.same_as(t.events(), {}, "its protocol is not called again")
 end)
 
 t.test("bad arguments: CPython's errors", function()
