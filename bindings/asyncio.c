@@ -613,7 +613,7 @@ static int l_remove_signal_handler(lua_State *L) {
 ** the loop closes.  A second one for the same file replaces the first. */
 static int add_watch(lua_State *L, int writing) {
   loop_t *lp = checkloop(L);
-  int fd = aiolua__watch_fd(L, 2);
+  int fd = aiolua__fileno(L, 2);
   check_callback(L, 3, writing ? "add_writer()" : "add_reader()");
   if (lp->closed)
     return aiolua_error(L, "RuntimeError", "Event loop is closed");
@@ -630,7 +630,7 @@ static int l_add_writer(lua_State *L) { return add_watch(L, 1); }
 ** a writer); false on a closed loop, as in CPython. */
 static int remove_watch(lua_State *L, int writing) {
   loop_t *lp = checkloop(L);
-  int fd = aiolua__watch_fd(L, 2);
+  int fd = aiolua__fileno(L, 2);
   lua_pushboolean(L, !lp->closed &&
                      aiolua__watch_remove(L, &lp->watches, fd, writing));
   return 1;
@@ -688,6 +688,8 @@ static const struct { const char *name, *module; int skip_loop; } lazy_methods[]
   {"create_server", "asyncio.protocols", 0},
   {"create_unix_connection", "asyncio.protocols", 0},
   {"create_unix_server", "asyncio.protocols", 0},
+  {"connect_read_pipe", "asyncio.protocols", 0},
+  {"connect_write_pipe", "asyncio.protocols", 0},
   {"getaddrinfo", "asyncio.dns", 1},
   {"getnameinfo", "asyncio.dns", 1},
 };

@@ -37,7 +37,7 @@ struct aiolua_watch {
 static const int wanted[2] = {UV_READABLE, UV_WRITABLE};
 static const char *const side[2] = {"reader", "writer"};
 
-int aiolua__watch_fd(lua_State *L, int idx) {
+int aiolua__fileno(lua_State *L, int idx) {
   lua_Integer fd = -1;
   luaL_Stream *s;
   if (lua_isinteger(L, idx)) {

@@ -14,8 +14,9 @@ typedef struct aiolua_watch aiolua_watch_t;
 
 /* The descriptor of the file object at idx: an integer, a Lua file
 ** (io.stdin, io.popen's), or anything with a fileno() method; raises
-** CPython's ValueError for anything else. */
-int aiolua__watch_fd(lua_State *L, int idx);
+** CPython's ValueError for anything else.  (The loop's readers and
+** writers take files so, and so do pipe transports and streams.) */
+int aiolua__fileno(lua_State *L, int idx);
 /* Makes h the reader (writing == 0) or the writer of fd in *list (a
 ** loop's), replacing (and cancelling) the one it had.  Raises OSError
 ** when fd cannot be polled (a regular file: PermissionError, as epoll's

@@ -1,5 +1,6 @@
 -- protocols.lua -- TCP and Unix transports and protocols, as CPython's
--- loop.create_connection and loop.create_server (loaded on first use by
+-- loop.create_connection and loop.create_server, and pipe transports
+-- (loop.connect_read_pipe, connect_write_pipe) (loaded on first use by
 -- those loop methods, or by asyncio.Protocol): a transport over the C
 -- connections of bindings/streams.c, whose reader (a loop handle the read
 -- callback queues) hands what arrives to the protocol, as CPython's
@@ -222,10 +223,10 @@ local function on_readable(self)
 end
 
 -- A transport for connection c, with protocol made by factory(): its
--- connection_made runs, then it reads.  No task: what keeps it is its
--- connection's reader, until the connection or the loop closes.  Raises (c closed)
--- if either fails.
-local function start(loop, factory, c)
+-- connection_made runs, then it reads (unless write_only: a pipe's write
+-- end).  No task: what keeps it is its connection's reader, until the
+-- connection or the loop closes.  Raises (c closed) if either fails.
+local function start(loop, factory, c, write_only)
   local ok, self = pcall(function()
     local protocol = factory()
     if protocol == nil then
@@ -239,7 +240,11 @@ local function start(loop, factory, c)
     c:set_limit(READ_LIMIT)
     local ok2, e = notify(self, "connection_made", self)
     if not ok2 then error(e[1], 0) end
-    if not self._closing then c:set_reader(on_readable, self) end
+    if write_only then
+      self._reading = false
+    elseif not self._closing then
+      c:set_reader(on_readable, self)
+    end
     return self
   end)
   if not ok then
@@ -293,6 +298,24 @@ M.create_server = asyncio.async(function(loop, factory, host, port, opts)
   return streams._new_server(C.listen(host or "0.0.0.0", port or 0,
                                       opts and opts.backlog), on_conn(loop, factory))
 end, "create_server")
+
+-- loop:connect_read_pipe(protocol_factory, pipe) -> transport, protocol:
+-- pipe (io.stdin, io.popen's file, a descriptor, anything with fileno();
+-- a pipe, a socket or a terminal) read as CPython's read pipe transport
+-- (data_received, eof_received, connection_lost).
+M.connect_read_pipe = asyncio.async(function(loop, factory, pipe)
+  check_factory(factory)
+  return start(loop, factory, C.open_fd(pipe, false))
+end, "connect_read_pipe")
+
+-- loop:connect_write_pipe(protocol_factory, pipe) -> transport, protocol:
+-- writes to pipe (io.stdout, io.popen's file for writing) as CPython's
+-- write pipe transport (write, write_eof, close, abort, flow control); a
+-- reader gone ends it with connection_lost(BrokenPipeError).
+M.connect_write_pipe = asyncio.async(function(loop, factory, pipe)
+  check_factory(factory)
+  return start(loop, factory, C.open_fd(pipe, true), true)
+end, "connect_write_pipe")
 
 -- loop:create_unix_server(protocol_factory, path [, {backlog = n}])
 M.create_unix_server = asyncio.async(function(loop, factory, path, opts)

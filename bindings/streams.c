@@ -31,6 +31,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "internal.h"
+#include "fdwatch.h"
 #include "handles.h"
 #include "streams.h"
 
@@ -1036,14 +1037,14 @@ static int l_listen_unix(lua_State *L) {
 
 /* ---- the process's own pipes ----------------------------------------------- */
 
-/* open_fd(fd, writable) -> Conn on a copy of fd (a pipe, a socket or a
-** terminal; stdin, stdout): what connect_read_pipe and connect_write_pipe
-** stream.  The copy shares the file description, which libuv makes
-** non-blocking, as Python's pipe transports do. */
+/* open_fd(file, writable) -> Conn on a copy of file's descriptor (file: a
+** number, a Lua file such as io.stdin or io.popen's, or anything with
+** fileno(); a pipe, a socket or a terminal): what connect_read_pipe and
+** connect_write_pipe stream.  The copy shares the file description, which
+** libuv makes non-blocking, as Python's pipe transports do. */
 static int l_open_fd(lua_State *L) {
-  lua_Integer fd = luaL_checkinteger(L, 1);
+  int fd = aiolua__fileno(L, 1);
   int writable = lua_toboolean(L, 2);
-  luaL_argcheck(L, fd >= 0 && fd <= INT_MAX, 1, "not a file descriptor");
   uv_handle_type type = uv_guess_handle((uv_file)fd);
   if (type != UV_NAMED_PIPE && type != UV_TTY && type != UV_TCP)
     return aiolua_error(L, "ValueError", "Pipe transport is only for pipes, "

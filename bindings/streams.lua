@@ -254,30 +254,22 @@ M.open_connection = async(function(host, port, opts)
   return reader(c, limit), writer(c)
 end, "open_connection")
 
--- The file descriptor of io.stdin, io.stdout, io.stderr or a number.
-local function fd_of(file, level)
-  if file == io.stdin then return 0 end
-  if file == io.stdout then return 1 end
-  if file == io.stderr then return 2 end
-  if mtype(file) == "integer" then return file end
-  error(Error("TypeError", "a pipe must be io.stdin, io.stdout, io.stderr " ..
-              "or a file descriptor, got " .. tostring(file)), level + 1)
-end
-
--- connect_read_pipe(file [, {limit = n}]) -> a StreamReader on this
--- process's pipe, socket or terminal (io.stdin, or a descriptor): the
--- StreamReader recipe over Python's loop.connect_read_pipe in one call.
+-- connect_read_pipe(file [, {limit = n}]) -> a StreamReader on a pipe,
+-- socket or terminal (io.stdin, io.popen's file, a descriptor, anything
+-- with fileno()): the StreamReader recipe over Python's
+-- loop.connect_read_pipe in one call.
 M.connect_read_pipe = async(function(file, opts)
   local limit = check_limit(opts)
-  local c = C.open_fd(fd_of(file, 2), false)
+  local c = C.open_fd(file, false)
   c:set_limit(2 * limit)
   return reader(c, limit)
 end, "connect_read_pipe")
 
--- connect_write_pipe(file) -> a StreamWriter on it (io.stdout, io.stderr):
--- writes that do not block the loop, with drain() for flow control.
+-- connect_write_pipe(file) -> a StreamWriter on it (io.stdout, io.stderr,
+-- io.popen's file for writing): writes that do not block the loop, with
+-- drain() for flow control.
 M.connect_write_pipe = async(function(file)
-  return writer(C.open_fd(fd_of(file, 2), true))
+  return writer(C.open_fd(file, true))
 end, "connect_write_pipe")
 
 local function check_path(path)

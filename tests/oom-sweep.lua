@@ -261,6 +261,28 @@ S.protocol = function()
   end
   return table.concat(got), lost
 end
+S.pipe = function()
+  -- a read pipe transport on a FIFO that has a line and a writer that
+  -- closes: data, eof, lost (polled, as protocol's)
+  local loop = asyncio.get_running_loop()
+  local w <close> = assert(io.open(fifo, "r+"))
+  w:setvbuf("no")
+  w:write("line\n")
+  local got, lost = {}, false
+  local P = setmetatable({}, { __index = asyncio.Protocol })
+  P.__index = P
+  function P:data_received(d) got[#got + 1] = d end
+  function P:connection_lost() lost = true end
+  local tr <close> = loop:connect_read_pipe(function()
+    return setmetatable({}, P)
+  end, w):await()
+  for _ = 1, 200 do
+    if #got > 0 then break end
+    asyncio.sleep(0.001):await()
+  end
+  tr:close()
+  return table.concat(got)
+end
 S.json = function()
   local json = require "asyncio.json"
   return json.encode(json.decode('{"a":[1,2.5,"x",null,{"b":true}]}'))

@@ -2,8 +2,8 @@
 -- Unix forms, with asyncio.Protocol: the order of the callbacks, EOF and
 -- half-closed connections, close() that flushes and abort() that does not,
 -- flow control both ways (pause_writing/resume_writing, pause_reading),
--- failures of protocol callbacks and factories, the end of asyncio.run,
--- and CPython's errors.
+-- failures of protocol callbacks and factories, pipe transports, the end
+-- of asyncio.run, and CPython's errors.
 local asyncio = require "asyncio"
 local t = require "t"
 
@@ -259,6 +259,57 @@ t.test("get_extra_info, tostring, the base protocols", function()
   t.eq(type(asyncio.BaseProtocol.pause_writing), "function")
   tr:close()
   t.eq(tr:get_extra_info("peername", "gone"), "gone", "once lost")
+end)
+
+t.test("pipe transports: connect_read_pipe and connect_write_pipe", function()
+  local loop = asyncio.get_running_loop()
+  local rlog, lost = {}, loop:create_future()
+  local f = io.popen("printf 'hello\\nworld'")
+  local tr, proto = loop:connect_read_pipe(recorder(rlog, {
+    lost = function(_, exc) lost:set_result(exc == nil) end,
+  }), f):await()
+  t.eq(proto.tr, tr)
+  t.eq(asyncio.wait_for(lost, 5):await(), true, "connection_lost(nil)")
+  t.eq(proto.got, "hello\nworld")
+  t.same_as(rlog, { "made", "data", "eof", "lost" })
+  f:close()
+  -- the write end: what a child reads; close() sends what is queued first
+  local out = os.tmpname()
+  local g = io.popen("cat > " .. out, "w")
+  local wlost = loop:create_future()
+  local wtr = loop:connect_write_pipe(recorder({}, {
+    lost = function(_, exc) wlost:set_result(exc == nil) end,
+  }), g):await()
+  t.eq(wtr:is_reading(), false, "a write pipe reads nothing")
+  wtr:write(string.rep("x", 200000))
+  wtr:write("end\n")
+  wtr:close()
+  t.eq(asyncio.wait_for(wlost, 5):await(), true)
+  g:close()                              -- cat ends: both copies closed
+  local fh = io.open(out)
+  t.eq(#fh:read("a"), 200004, "all of it")
+  fh:close()
+  os.remove(out)
+  -- a reader gone: the write fails, connection_lost(BrokenPipeError)
+  local h = io.popen("true", "w")
+  asyncio.sleep(0.05):await()
+  local blost = loop:create_future()
+  local btr = loop:connect_write_pipe(recorder({}, {
+    lost = function(_, exc) blost:set_result(exc) end,
+  }), h):await()
+  btr:write("anyone?")
+  local exc = asyncio.wait_for(blost, 5):await()
+  t.ok(asyncio.iserror(exc, "BrokenPipeError"), tostring(exc))
+  h:close()
+  -- CPython's errors
+  local regname = os.tmpname()
+  local reg = io.open(regname, "w")
+  t.raises("Pipe transport is only for pipes", asyncio.await,
+           loop:connect_read_pipe(recorder({}), reg))
+  reg:close()
+  os.remove(regname)
+  t.raises("TypeError", asyncio.await, loop:connect_read_pipe(42, io.stdin))
+  t.raises("Invalid file object", asyncio.await, loop:connect_write_pipe(recorder({}), "stdout"))
 end)
 
 -- Sockets this process has open (Linux's /proc).
