@@ -52,17 +52,20 @@ local lazy = {
   connect_read_pipe = "asyncio.streams", connect_write_pipe = "asyncio.streams",
   StreamReader = "asyncio.streams", StreamWriter = "asyncio.streams",
   IncompleteReadError = "asyncio.streams", LimitOverrunError = "asyncio.streams",
+  Server = "asyncio.streams",
   create_subprocess_exec = "asyncio.subprocess",
   create_subprocess_shell = "asyncio.subprocess", subprocess = "asyncio.subprocess",
   signal = "aiolua.signals", DatagramProtocol = "asyncio.datagram",
   to_thread = "asyncio.threads", socket = "asyncio.dns",
   Protocol = "asyncio.protocols", BaseProtocol = "asyncio.protocols",
 }
+-- A module's names in `lazy` join asyncio; its other fields (loop methods,
+-- helpers of other modules) do not.
 setmetatable(asyncio, { __index = function(t, k)
   local m = lazy[k]
   if not m then return nil end
   for name, v in pairs(require(m)) do
-    if rawget(t, name) == nil then rawset(t, name, v) end
+    if lazy[name] == m and rawget(t, name) == nil then rawset(t, name, v) end
   end
   return rawget(t, k)
 end })

@@ -312,6 +312,18 @@ t.test("pipe transports: connect_read_pipe and connect_write_pipe", function()
   t.raises("Invalid file object", asyncio.await, loop:connect_write_pipe(recorder({}), "stdout"))
 end)
 
+t.test("asyncio's names: the loop methods of a module loaded on demand stay the loop's", function()
+  t.ok(asyncio.Protocol, "loads asyncio.protocols")
+  t.eq(rawget(asyncio, "create_connection"), nil)
+  t.eq(rawget(asyncio, "create_server"), nil)
+  t.eq(rawget(asyncio, "create_datagram_endpoint"), asyncio.DatagramProtocol and nil)
+  t.eq(rawget(asyncio, "getaddrinfo"), asyncio.socket and nil)
+  t.eq(rawget(asyncio, "_reader"), asyncio.StreamReader and nil)
+  -- asyncio.connect_read_pipe is the streams' (a StreamReader), not the loop's
+  t.eq(asyncio.connect_read_pipe, require("asyncio.streams").connect_read_pipe)
+  t.eq(asyncio.Server, require("asyncio.streams").Server)
+end)
+
 -- Sockets this process has open (Linux's /proc).
 local PID = io.open("/proc/self/stat"):read("l"):match("^%d+")
 local function sockets()
