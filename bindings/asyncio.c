@@ -690,6 +690,8 @@ static const struct { const char *name, *module; int skip_loop; } lazy_methods[]
   {"create_unix_server", "asyncio.protocols", 0},
   {"connect_read_pipe", "asyncio.protocols", 0},
   {"connect_write_pipe", "asyncio.protocols", 0},
+  {"subprocess_exec", "asyncio.subprocess", 0},
+  {"subprocess_shell", "asyncio.subprocess", 0},
   {"getaddrinfo", "asyncio.dns", 1},
   {"getnameinfo", "asyncio.dns", 1},
 };

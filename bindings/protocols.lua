@@ -127,7 +127,7 @@ end
 function Transport:write_eof()
   if self._closing or self._eof then return end
   self._eof = true
-  self._c:shutdown()
+  if self._c:shutdown() then self:close() end  -- a pipe: EOF is its close
 end
 function Transport:can_write_eof() return true end
 
@@ -143,6 +143,7 @@ Transport.__close = Transport.close
 -- transport:abort(): closes at once; what is queued is lost.
 function Transport:abort()
   self._closing = true
+  self._c:abort()
   lose(self, nil)
 end
 
@@ -195,6 +196,7 @@ end
 function Transport:__tostring()
   local a = self:get_extra_info("peername")
   if type(a) == "table" then return ("<Transport %s:%d>"):format(a[1], a[2]) end
+  if a == "" then return "<Transport>" end  -- a pipe, an unnamed socket
   return a and ("<Transport %s>"):format(a) or "<Transport closed>"
 end
 
@@ -253,6 +255,8 @@ local function start(loop, factory, c, write_only)
   end
   return self, self._protocol
 end
+
+M._start = start                         -- (pipe transports of subprocesses)
 
 local function check_factory(factory)
   if type(factory) ~= "function" and not (type(factory) == "table" and

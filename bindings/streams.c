@@ -9,7 +9,8 @@
 **   Conn: buffered, find(sep), take(n), eof, error, wait_data, write,
 **         write_size, wait_drain(low), shutdown, close, closing,
 **         wait_closed, address(peer), set_limit(n),
-**         recv, status, send, set_reader(fn, ...), pause_reading(paused)
+**         recv, status, send, set_reader(fn, ...), pause_reading(paused),
+**         abort
 **   Server: accept() -> future of a Conn, address(), close()
 ** Design note: a handle's memory is malloc'd, not the Lua userdata's: libuv
 ** closes a handle asynchronously, after the userdata may be gone, so the
@@ -51,6 +52,7 @@ struct conn {
   int err;                     /* a libuv error of a read or write, or 0 */
   unsigned eof : 1, reading : 1, closing : 1, closed : 1, gone : 1;
   unsigned shut : 1, paused : 1;
+  unsigned close_pending : 1;  /* closing once the queued writes are out */
   aiolua_future_t *data_w;     /* waits for bytes, EOF or an error */
   aiolua_handle_t *reader;     /* or runs for them (set_reader) */
   aiolua_future_t *drain_w;    /* waits for the write queue to shrink */
@@ -241,19 +243,37 @@ static void drop_reader(lua_State *L, conn_t *c) {
   c->reader = NULL;
 }
 
-/* Closes c's handle (once); wakes a reader and a drainer, who see it (a
-** reader handle has seen the end: cancelled). */
-void aiolua__conn_close(conn_t *c) {
-  if (c->closing) return;
+static size_t queued(conn_t *c);
+
+/* Closes c's handle now: writes still queued are cancelled. */
+static void close_now(conn_t *c) {
+  c->close_pending = 0;
+  if (!uv_is_closing((uv_handle_t *)&c->h.tcp))
+    uv_close((uv_handle_t *)&c->h.tcp, on_closed);
+}
+
+/* Closes c (once): it reads no more and takes no writes; the handle closes
+** once what is queued is written (on_written), as CPython's transports
+** flush before they close, or at once (abort, or a failed connection).
+** Wakes a reader and a drainer, who see it (a reader handle has seen the
+** end: cancelled). */
+static void conn_end(conn_t *c, int abort) {
+  if (c->closing) {
+    if (abort && c->close_pending) close_now(c);
+    return;
+  }
   c->closing = 1;
   stop_reading(c);
-  uv_close((uv_handle_t *)&c->h.tcp, on_closed);
+  if (!abort && !c->err && queued(c) > 0) c->close_pending = 1;
+  else close_now(c);
   if (!c->gone) {
     drop_reader(rt_L(c->rt), c);
     wake(c->rt, &c->data_w);
     wake(c->rt, &c->drain_w);
   }
 }
+
+void aiolua__conn_close(conn_t *c) { conn_end(c, 0); }
 
 /* [] -> [conn] : a Lua object for a new connection record (its handle not
 ** yet initialised); raises when out of memory. */
@@ -418,7 +438,7 @@ static void reader_hook(lua_State *L, void *data, int closing) {
   conn_t *c = data;
   (void)L;
   if (closing) {
-    aiolua__conn_close(c);
+    conn_end(c, 1);
   } else {
     if (!c->err) c->err = UV_ENOMEM;
     stop_reading(c);
@@ -476,6 +496,7 @@ static void on_written(uv_write_t *req, int status) {
   conn_t *c = w->c;
   free(w);
   if (status < 0 && status != UV_ECANCELED && !c->err) c->err = status;
+  if (c->close_pending && (status < 0 || queued(c) == 0)) close_now(c);
   if (c->gone) return;
   if (c->drain_w && (status < 0 || queued(c) <= c->drain_low))
     wake(c->rt, &c->drain_w);
@@ -570,10 +591,26 @@ static void on_shutdown(uv_shutdown_t *req, int status) {
   (void)status;
 }
 
-/* conn:shutdown(): no more writes; the peer reads EOF after the queue. */
+/* 1 if c's descriptor is a socket (a pipe or a terminal is not). */
+static int is_socket(conn_t *c) {
+  uv_os_fd_t fd;
+  struct stat st;
+  return uv_fileno((uv_handle_t *)&c->h.tcp, &fd) == 0 &&
+         fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+/* conn:shutdown() -> closed: no more writes; the peer reads EOF after the
+** queue.  A pipe's (or terminal's) EOF is its close, so such a connection
+** closes (once the queue is written) and this returns true. */
 static int l_shutdown(lua_State *L) {
   conn_t *c = checkconn(L);
   if (c->shut || c->closing) return 0;
+  if (!is_socket(c)) {
+    c->shut = 1;
+    conn_end(c, 0);
+    lua_pushboolean(L, 1);
+    return 1;
+  }
   uv_shutdown_t *req = malloc(sizeof *req);
   if (req == NULL) return luaL_error(L, "not enough memory");
   int r = uv_shutdown(req, (uv_stream_t *)&c->h.tcp, on_shutdown);
@@ -586,8 +623,15 @@ static int l_shutdown(lua_State *L) {
   return 0;
 }
 
+/* conn:close(): closes once what is queued is written (conn_end). */
 static int l_close(lua_State *L) {
-  aiolua__conn_close(checkconn(L));
+  conn_end(checkconn(L), 0);
+  return 0;
+}
+
+/* conn:abort(): closes at once; what is queued is lost. */
+static int l_abort(lua_State *L) {
+  conn_end(checkconn(L), 1);
   return 0;
 }
 
@@ -1081,7 +1125,7 @@ int luaopen_aiolua_streams(lua_State *L) {
     {"pause_reading", l_pause_reading},
     {"write", l_write}, {"send", l_send}, {"write_size", l_write_size},
     {"wait_drain", l_wait_drain}, {"shutdown", l_shutdown},
-    {"close", l_close}, {"closing", l_closing},
+    {"close", l_close}, {"abort", l_abort}, {"closing", l_closing},
     {"wait_closed", l_wait_closed}, {"address", l_address},
     {"set_limit", l_set_limit}, {NULL, NULL}};
   static const luaL_Reg server_methods[] = {

@@ -283,6 +283,22 @@ S.pipe = function()
   tr:close()
   return table.concat(got)
 end
+S.subprocess_protocol = function()
+  -- loop:subprocess_exec with a SubprocessProtocol: output, then the end
+  local loop = asyncio.get_running_loop()
+  local out, lost = {}, false
+  local P = setmetatable({}, { __index = asyncio.SubprocessProtocol })
+  P.__index = P
+  function P:pipe_data_received(_, d) out[#out + 1] = d end
+  function P:connection_lost() lost = true end
+  local tr <close> = loop:subprocess_exec(function() return setmetatable({}, P) end,
+                                          "printf", "x", { stdin = false }):await()
+  for _ = 1, 200 do                      -- polled, as protocol's
+    if lost then break end
+    asyncio.sleep(0.001):await()
+  end
+  return table.concat(out), lost
+end
 S.json = function()
   local json = require "asyncio.json"
   return json.encode(json.decode('{"a":[1,2.5,"x",null,{"b":true}]}'))

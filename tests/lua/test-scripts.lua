@@ -37,6 +37,13 @@ t.test("udp_echo: CPython's UDP echo client and server", function()
     "Received:\tHello World!", "Close the socket", "Connection closed" }, 0)
 end)
 
+t.test("subprocess_date: CPython's subprocess_exec and SubprocessProtocol example", function()
+  check("subprocess_date.lua", function(got)
+    t.eq(#got, 1, table.concat(got, "\n"))
+    t.ok(got[1]:find("^Current date: %d%d%d%d%-%d%d%-%d%d %d%d:%d%d:%d%d$"), got[1])
+  end, 0)
+end)
+
 t.test("tcp_echo_protocol: CPython's TCP echo client and server, as protocols", function()
   check("tcp_echo_protocol.lua", function(got)
     -- the two sides run at once: each side's lines in its order

@@ -401,6 +401,26 @@ t.test("writing to a peer that has gone: drain() raises a ConnectionError (no SI
   server:close()
 end)
 
+t.test("close() sends what is queued first, as CPython's transport.close()", function()
+  local got, done = 0, asyncio.Future()
+  local server = asyncio.start_server(function(r)
+    while true do
+      local d = r:read(65536):await()
+      if d == "" then break end
+      got = got + #d
+    end
+    done:set_result(true)
+  end, "127.0.0.1", 0):await()
+  local _, w = asyncio.open_connection("127.0.0.1", server:sockets()[1][2]):await()
+  w:write(string.rep("x", 8 * 1024 * 1024))  -- far more than the socket takes
+  w:close()
+  t.eq(w:is_closing(), true)
+  w:wait_closed():await()
+  asyncio.wait_for(done, 10):await()
+  t.eq(got, 8 * 1024 * 1024, "all of it")
+  server:close()
+end)
+
 t.test("connect_read_pipe / connect_write_pipe: this process's stdin and stdout", function()
   local BIN = require("scriptrun").BIN
   local sp = asyncio.subprocess

@@ -1,6 +1,7 @@
 -- test-subprocess.lua -- asyncio.create_subprocess_exec and _shell: pipes
 -- as streams, communicate, exit statuses and signals, env and cwd, and
--- the errors CPython raises.
+-- the errors CPython raises; loop:subprocess_exec and _shell with
+-- SubprocessProtocol.
 local asyncio = require "asyncio"
 local t = require "t"
 
@@ -123,6 +124,94 @@ t.test("writing to the stdin of a child that exited raises BrokenPipeError", fun
   t.eq(ok, false)
   t.ok(asyncio.iserror(err, "BrokenPipeError"), tostring(err))
   p.stdin:close()
+end)
+
+-- A SubprocessProtocol that logs its callbacks (pipe data joined per fd).
+local function sub_recorder(log, done)
+  local P = setmetatable({}, { __index = asyncio.SubprocessProtocol })
+  P.__index = P
+  function P:connection_made(tr) self.tr = tr; log[#log + 1] = "made" end
+  function P:pipe_data_received(fd, data)
+    self.out = self.out or {}
+    self.out[fd] = (self.out[fd] or "") .. data
+    if log[#log] ~= "data" .. fd then log[#log + 1] = "data" .. fd end
+  end
+  function P:pipe_connection_lost(fd, exc) log[#log + 1] = "pipe_lost" .. fd .. (exc and ":err" or "") end
+  function P:process_exited() log[#log + 1] = "exited" end
+  function P:connection_lost(exc) log[#log + 1] = "lost"; done:set_result(exc) end
+  return function() return setmetatable({}, P) end
+end
+
+t.test("stdin:write_eof(): a pipe's end is its close, after what is queued", function()
+  local p = exec("wc", "-c", { stdin = PIPE, stdout = PIPE }):await()
+  p.stdin:write(string.rep("x", 300000))
+  p.stdin:write_eof()
+  t.eq(p.stdout:read():await():match("%d+"), "300000")
+  t.eq(p:wait():await(), 0)
+end)
+
+t.test("loop:subprocess_exec: CPython's get-date example, the order of callbacks", function()
+  local loop = asyncio.get_running_loop()
+  local log, done = {}, loop:create_future()
+  local tr, proto = loop:subprocess_exec(sub_recorder(log, done), "printf", "2026-12-03",
+                                         { stdin = false, stderr = false }):await()
+  t.eq(getmetatable(tr).__name, "SubprocessTransport")
+  t.eq(proto.tr, tr, "connection_made got the transport")
+  t.eq(type(tr:get_pid()), "number")
+  t.eq(tr:get_pipe_transport(0), nil, "stdin inherited: no pipe")
+  t.ok(tr:get_pipe_transport(1), "stdout is a pipe")
+  t.eq(asyncio.wait_for(done, 5):await(), nil, "connection_lost(nil)")
+  t.eq(proto.out[1], "2026-12-03")
+  t.eq(tr:get_returncode(), 0)
+  t.eq(log[1], "made", "connection_made first")
+  t.eq(log[#log], "lost", "connection_lost last")
+  local seen = {}
+  for _, e in ipairs(log) do seen[e] = true end
+  t.ok(seen.data1 and seen.pipe_lost1 and seen.exited, table.concat(log, " "))
+  t.raises("ProcessLookupError", tr.kill, tr)
+  tr:close()
+  t.eq(tr:is_closing(), true)
+end)
+
+t.test("loop:subprocess_shell: stdin, stdout and stderr pipes (PIPE unless told)", function()
+  local loop = asyncio.get_running_loop()
+  local log, done = {}, loop:create_future()
+  local tr, proto = loop:subprocess_shell(sub_recorder(log, done),
+                                          "cat; echo bye >&2; exit 4"):await()
+  local stdin = tr:get_pipe_transport(0)
+  stdin:write(string.rep("x", 100000))
+  stdin:write_eof()
+  asyncio.wait_for(done, 5):await()
+  t.eq(#proto.out[1], 100000, "all of stdin came back")
+  t.eq(proto.out[2], "bye\n")
+  t.eq(tr:get_returncode(), 4)
+  local seen = {}
+  for _, e in ipairs(log) do seen[e] = true end
+  t.ok(seen.pipe_lost0 and seen.pipe_lost1 and seen.pipe_lost2, table.concat(log, " "))
+  tr:close()
+end)
+
+t.test("loop:subprocess_exec: close() kills a child that runs; stdin closes with the child", function()
+  local loop = asyncio.get_running_loop()
+  local log, done = {}, loop:create_future()
+  local tr = loop:subprocess_exec(sub_recorder(log, done), "sleep", "10"):await()
+  tr:close()
+  asyncio.wait_for(done, 5):await()
+  t.eq(tr:get_returncode(), -9, "SIGKILL")
+  t.ok(table.concat(log, " "):find("pipe_lost0", 1, true), "stdin's pipe lost too")
+  -- a child that exits without reading its stdin: connection_lost all the same
+  local log2, done2 = {}, loop:create_future()
+  local tr2 = loop:subprocess_exec(sub_recorder(log2, done2), "true"):await()
+  asyncio.wait_for(done2, 5):await()
+  t.eq(tr2:get_returncode(), 0)
+  tr2:close()
+  -- errors: a factory that raises kills nothing left running; bad arguments
+  t.raises("boom", asyncio.await, loop:subprocess_exec(function() error("boom", 0) end,
+                                                        "sleep", "10"))
+  t.raises("program must be a string", asyncio.await, loop:subprocess_exec(sub_recorder({}, done), 42))
+  t.raises("ValueError", asyncio.await, loop:subprocess_exec(sub_recorder({}, done), "true",
+                                                             { stdout = "nope" }))
+  t.raises("cmd must be a string", asyncio.await, loop:subprocess_shell(sub_recorder({}, done)))
 end)
 
 t.run()
