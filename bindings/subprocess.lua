@@ -264,6 +264,7 @@ local function subprocess(loop, factory, file, args, opts)
     end
     call(self, "connection_made", self)
     p:wait():add_done_callback(function()
+      if loop:is_closed() then return end  -- (a closed loop calls nothing)
       call(self, "process_exited")
       local stdin = self._pipes[0]
       if stdin and not stdin.lost then stdin.transport:abort() end
