@@ -214,4 +214,18 @@ t.test("loop:subprocess_exec: close() kills a child that runs; stdin closes with
   t.raises("cmd must be a string", asyncio.await, loop:subprocess_shell(sub_recorder({}, done)))
 end)
 
+local left = {}
+t.test("loop:subprocess_exec left running at the end of asyncio.run", function()
+  local loop = asyncio.get_running_loop()
+  left.log = {}
+  left.tr = loop:subprocess_exec(sub_recorder(left.log, loop:create_future()),
+                                 "sleep", "0.05"):await()
+end)
+t.test("(checked in the next run: its protocol is not called again)", function()
+  asyncio.sleep(0.2):await()
+  t.eq(left.tr:get_returncode(), 0, "the child ran to its end")
+  t.same_as(left.log, { "made" })
+  left.tr:close()
+end)
+
 t.run()
