@@ -705,6 +705,23 @@ static int l_lazy_method(lua_State *L) {
                    lazy_methods[i].skip_loop);
 }
 
+/* [methods, k] -> [method] : the closure of lazy method k, made on its
+** first use and kept in the methods table (the loop's __index): a script
+** that uses none of them pays for none at start-up. */
+static int l_lazy_index(lua_State *L) {
+  const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "";
+  for (size_t i = 0; i < sizeof lazy_methods / sizeof lazy_methods[0]; i++) {
+    if (strcmp(k, lazy_methods[i].name) != 0) continue;
+    lua_pushinteger(L, (lua_Integer)i);
+    lua_pushcclosure(L, l_lazy_method, 1);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 1);
+    return 1;
+  }
+  return 0;
+}
+
 /* loop:run_in_executor(nil, fn, args...): Python's default executor is
 ** asyncio.to_thread's thread pool (fn runs in a Lua state of its own). */
 static int l_run_in_executor(lua_State *L) {
@@ -776,12 +793,11 @@ int luaopen_aiolua_asyncio(lua_State *L);
 int luaopen_aiolua_asyncio(lua_State *L) {
   aiolua__new_class(L, LOOP_MT, loop_methods, l_loop_gc);
   luaL_getmetatable(L, LOOP_MT);
-  lua_getfield(L, -1, "__index");
-  for (size_t i = 0; i < sizeof lazy_methods / sizeof lazy_methods[0]; i++) {
-    lua_pushinteger(L, (lua_Integer)i);
-    lua_pushcclosure(L, l_lazy_method, 1);
-    lua_setfield(L, -2, lazy_methods[i].name);
-  }
+  lua_getfield(L, -1, "__index");        /* the methods table */
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, l_lazy_index);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
   lua_pop(L, 2);
   aiolua__new_class(L, HANDLE_MT, handle_methods, NULL);
   luaL_newlib(L, funcs);
