@@ -127,6 +127,7 @@ typedef struct aiolua_handle {
   int pending;                  /* signals that came while it was queued */
   loop_t *loop;                 /* whose close cancels it, while anchored */
   struct aiolua_handle *next, **prevp;  /* in loop->handles */
+  struct aiolua_handle *dnext;  /* in loop->deferred */
   aiolua_handle_owner_fn owner; /* its owner's hook (set_owner) */
   void *owner_data;
 } handle_t;
@@ -138,6 +139,8 @@ struct loop {
   aiolua_sig_t *sigs;  /* its signal handlers */
   aiolua_watch_t *watches;  /* its readers and writers */
   handle_t *handles;  /* its handles, anchored: cancelled as it closes */
+  handle_t *deferred, **dtail;  /* due while another loop was current:
+                                   queued when this one is */
 };
 
 /* Takes h out of its loop's list (a closed or collected loop's are out). */
@@ -207,9 +210,19 @@ static void handle_run(aiolua_runtime_t *rt, aiolua_rqcall_t *rq) {
 }
 
 /* Queues the anchored handle h.  Allocates nothing (the ring has room for
-** it or aborts): a timer that fires cannot fail half-way and lose it. */
+** it or aborts): a timer that fires cannot fail half-way and lose it.  A
+** handle of a loop that is not the current one waits for that loop to be
+** (CPython's callbacks run when their loop runs; the ready queue is the
+** runtime's). */
 static void handle_queue(handle_t *h) {
   h->queued = 1;
+  loop_t *lp = h->loop;
+  if (lp && (void *)lp != h->rt->cur_loop) {
+    h->dnext = NULL;
+    *lp->dtail = h;
+    lp->dtail = &h->dnext;
+    return;
+  }
   aiolua__rq_push_c(h->rt, &h->rq);
 }
 
@@ -348,8 +361,31 @@ static int new_loop(lua_State *L) {
   lp->sigs = NULL;
   lp->watches = NULL;
   lp->handles = NULL;
+  lp->deferred = NULL;
+  lp->dtail = &lp->deferred;
   luaL_setmetatable(L, LOOP_MT);
   return 1;
+}
+
+/* Makes the loop object at idx (or nil) the current one (registry
+** "aiolua.loop"), and queues its handles that came due meanwhile. */
+static void set_current_loop(lua_State *L, int idx) {
+  loop_t *lp = lua_touserdata(L, idx);
+  lua_pushvalue(L, idx);
+  lua_setfield(L, LUA_REGISTRYINDEX, "aiolua.loop");
+  aiolua__rt(L)->cur_loop = lp;
+  if (lp == NULL) return;
+  for (handle_t *h = lp->deferred; h; h = h->dnext)
+    aiolua__rq_push_c(h->rt, &h->rq);
+  lp->deferred = NULL;
+  lp->dtail = &lp->deferred;
+}
+
+/* Forgets lp's deferred handles (it closes): they are in no queue. */
+static void drop_deferred(loop_t *lp) {
+  for (handle_t *h = lp->deferred; h; h = h->dnext) h->queued = 0;
+  lp->deferred = NULL;
+  lp->dtail = &lp->deferred;
 }
 
 /* The loop of the current run (registry "aiolua.loop"), made on demand. */
@@ -357,8 +393,7 @@ static void push_current_loop(lua_State *L) {
   if (lua_getfield(L, LUA_REGISTRYINDEX, "aiolua.loop") == LUA_TNIL) {
     lua_pop(L, 1);
     new_loop(L);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, LUA_REGISTRYINDEX, "aiolua.loop");
+    set_current_loop(L, lua_gettop(L));
   }
 }
 
@@ -373,6 +408,7 @@ static loop_t *running_loop(lua_State *L) {
 /* Cancels every handle of lp, as CPython's closed loop runs none: a
 ** callback due later, a reader (its owner closes what it reads). */
 static void cancel_handles(lua_State *L, loop_t *lp) {
+  drop_deferred(lp);
   while (lp->handles) {
     handle_t *h = lp->handles;
     handle_unlink(h);
@@ -406,14 +442,13 @@ static int run_in_loop(lua_State *L, int loopidx, int nargs, int keep,
   int base = lua_gettop(L) - nargs;      /* index of fn */
   lua_getfield(L, LUA_REGISTRYINDEX, "aiolua.loop");
   lua_insert(L, base);                   /* stack: prev, fn, args... */
-  lua_pushvalue(L, loopidx);
-  lua_setfield(L, LUA_REGISTRYINDEX, "aiolua.loop");
+  loopidx = lua_absindex(L, loopidx);
+  set_current_loop(L, loopidx < base ? loopidx : loopidx + 1);
   lua_pushcfunction(L, run_protected);
   lua_pushboolean(L, keep);
   lua_rotate(L, base + 1, 2);            /* stack: prev, run, keep, fn, args */
   int status = lua_pcall(L, nargs + 2, LUA_MULTRET, 0);
-  lua_pushvalue(L, base);
-  lua_setfield(L, LUA_REGISTRYINDEX, "aiolua.loop");
+  set_current_loop(L, base);
   lua_remove(L, base);
   *nres = lua_gettop(L) - base + 1;
   return status;

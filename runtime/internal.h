@@ -165,6 +165,7 @@ struct aiolua_runtime {
   unsigned task_seq;
   int ntasks;            /* alive (not done) tasks */
   int nhandles;          /* call_soon/call_later handles armed or queued */
+  void *cur_loop;        /* the loop object current now (asyncio.c) */
   int tasks_ref;         /* registry: alive tasks, by slot */
   aiolua_slots_t task_slots;
   int anchors_ref;       /* registry: table of anchored futures */

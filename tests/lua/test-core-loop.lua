@@ -362,6 +362,29 @@ do
     t.ok(asyncio.iserror(e6, "RuntimeError"), tostring(e6))
   end)
 
+  -- A loop's callbacks run when it runs, not in another loop's run.
+  local order = {}
+  local l2 = asyncio.new_event_loop()
+  l2:call_soon(function() order[#order + 1] = "l2 soon" end)
+  l2:call_later(0.005, function() order[#order + 1] = "l2 later" end)
+  local dropped = l2:call_soon(function() order[#order + 1] = "l2 cancelled" end)
+  asyncio.run(function()
+    sleep(0.02):await()                  -- l2's timer comes due meanwhile
+    order[#order + 1] = "run"
+  end)
+  dropped:cancel()
+  order[#order + 1] = "between"
+  l2:run_until_complete(sleep(0))
+  local l3 = asyncio.new_event_loop()
+  local never = l3:call_later(0.001, function() order[#order + 1] = "l3" end)
+  l2:run_until_complete(sleep(0.01))     -- l3's timer fires, l3 never runs
+  l3:close()
+  l2:close()
+  check("a loop's callbacks wait for it to run; closing drops what waits", function()
+    t.same_as(order, { "run", "between", "l2 soon", "l2 later" })
+    t.eq(never:cancelled(), true)
+  end)
+
   for _, c2 in ipairs(checks) do t.test(c2[1], c2[2]) end
 end
 
