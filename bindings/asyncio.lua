@@ -55,7 +55,7 @@ local lazy = {
   Server = "asyncio.streams",
   create_subprocess_exec = "asyncio.subprocess",
   create_subprocess_shell = "asyncio.subprocess", subprocess = "asyncio.subprocess",
-  SubprocessProtocol = "asyncio.subprocess",
+  SubprocessProtocol = "asyncio.protocols",
   signal = "aiolua.signals", DatagramProtocol = "asyncio.datagram",
   to_thread = "asyncio.threads", socket = "asyncio.dns",
   Protocol = "asyncio.protocols", BaseProtocol = "asyncio.protocols",

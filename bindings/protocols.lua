@@ -34,6 +34,15 @@ function Protocol.data_received(_, _) end
 function Protocol.eof_received(_) end
 M.Protocol = Protocol
 
+-- The base of loop:subprocess_exec's protocols (subprocess.lua).
+local SubprocessProtocol = setmetatable({ __name = "SubprocessProtocol" },
+                                        { __index = BaseProtocol })
+SubprocessProtocol.__index = SubprocessProtocol
+function SubprocessProtocol.pipe_data_received(_, _, _) end
+function SubprocessProtocol.pipe_connection_lost(_, _, _) end
+function SubprocessProtocol.process_exited(_) end
+M.SubprocessProtocol = SubprocessProtocol
+
 local function traceback(err) return { err, debug.traceback(tostring(err), 2) } end
 
 -- protocol:name(...) if it has it, protected: true and its result, or

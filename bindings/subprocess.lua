@@ -152,18 +152,7 @@ end, "create_subprocess_shell")
 
 -- ---- loop:subprocess_exec and subprocess_shell: transports, protocols ----
 
--- The base of subprocess protocols, as CPython's: every callback does
--- nothing.
-local SubprocessProtocol = { __name = "SubprocessProtocol" }
-SubprocessProtocol.__index = SubprocessProtocol
-function SubprocessProtocol.connection_made(_, _) end
-function SubprocessProtocol.connection_lost(_, _) end
-function SubprocessProtocol.pause_writing(_) end
-function SubprocessProtocol.resume_writing(_) end
-function SubprocessProtocol.pipe_data_received(_, _, _) end
-function SubprocessProtocol.pipe_connection_lost(_, _, _) end
-function SubprocessProtocol.process_exited(_) end
-M.SubprocessProtocol = SubprocessProtocol
+-- (asyncio.SubprocessProtocol, their base, is protocols.lua's.)
 
 local Transport = { __name = "SubprocessTransport" }
 Transport.__index = Transport
