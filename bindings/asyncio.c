@@ -598,13 +598,10 @@ static int l_loop_close(lua_State *L) {
   return 0;
 }
 
-/* A loop collected without close() (or at exit) lets its signals and
-** descriptors go. */
+/* A loop collected without close() (or at exit) is closed: its signals,
+** descriptors and handles go. */
 static int l_loop_gc(lua_State *L) {
-  loop_t *lp = lua_touserdata(L, 1);
-  aiolua__sig_remove_all(L, &lp->sigs);
-  aiolua__watch_remove_all(L, &lp->watches);
-  cancel_handles(L, lp);
+  loop_close(L, lua_touserdata(L, 1));
   return 0;
 }
 
@@ -626,8 +623,7 @@ static int l_add_signal_handler(lua_State *L) {
   loop_t *lp = checkloop(L);
   int signum = aiolua__sig_check(L, 2);
   check_callback(L, 3, "add_signal_handler()");
-  if (lp->closed)
-    return aiolua_error(L, "RuntimeError", "Event loop is closed");
+  open_loop(L);
   handle_t *h = new_handle(L, 3, lp);    /* stack: loop, sig, fn, args, h */
   h->repeat = 1;
   aiolua__sig_add(L, &lp->sigs, signum, h);
@@ -650,8 +646,7 @@ static int add_watch(lua_State *L, int writing) {
   loop_t *lp = checkloop(L);
   int fd = aiolua__fileno(L, 2);
   check_callback(L, 3, writing ? "add_writer()" : "add_reader()");
-  if (lp->closed)
-    return aiolua_error(L, "RuntimeError", "Event loop is closed");
+  open_loop(L);
   handle_t *h = new_handle(L, 3, lp);    /* stack: loop, file, fn, args, h */
   h->repeat = 1;
   aiolua__watch_add(L, &lp->watches, fd, writing, h);

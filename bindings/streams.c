@@ -273,8 +273,6 @@ static void conn_end(conn_t *c, int abort) {
   }
 }
 
-void aiolua__conn_close(conn_t *c) { conn_end(c, 0); }
-
 /* [] -> [conn] : a Lua object for a new connection record (its handle not
 ** yet initialised); raises when out of memory. */
 conn_t *aiolua__conn_push(lua_State *L) {
@@ -430,6 +428,12 @@ static int l_wait_data(lua_State *L) {
   return 1;
 }
 
+/* Queues c's reader (if any) when recv has something to give it. */
+static void wake_reader(conn_t *c) {
+  if (c->reader && (c->len > c->off || c->eof || c->err))
+    aiolua__handle_wake(c->reader);
+}
+
 /* The owner's hook of c's reader handle: the loop closes, so c does (as
 ** CPython's closed loop reads no more); or the reader raised (out of
 ** memory), so recv gives it an error next: the transport ends, its
@@ -442,7 +446,7 @@ static void reader_hook(lua_State *L, void *data, int closing) {
   } else {
     if (!c->err) c->err = UV_ENOMEM;
     stop_reading(c);
-    aiolua__handle_wake(c->reader);
+    wake_reader(c);
   }
 }
 
@@ -460,7 +464,7 @@ static int l_set_reader(lua_State *L) {
   start_reading(L, c);
   c->reader = aiolua__handle_new_repeat(L, 2);
   aiolua__handle_set_owner(c->reader, reader_hook, c);
-  if (c->len > c->off || c->eof || c->err) aiolua__handle_wake(c->reader);
+  wake_reader(c);
   return 0;
 }
 
@@ -473,8 +477,7 @@ static int l_pause_reading(lua_State *L) {
     stop_reading(c);
   } else {
     start_reading(L, c);
-    if (c->reader && (c->len > c->off || c->eof || c->err))
-      aiolua__handle_wake(c->reader);
+    wake_reader(c);
   }
   return 0;
 }
@@ -725,7 +728,7 @@ static void connect_finish(connecting_t *k, int err) {
   lua_State *L = rt_L(k->rt);
   conn_t *c = k->c;
   if (k->ai) uv_freeaddrinfo(k->ai);
-  if ((err || k->fut == NULL) && c->h.tcp.loop && !c->closing) aiolua__conn_close(c);
+  if ((err || k->fut == NULL) && c->h.tcp.loop && !c->closing) conn_end(c, 0);
   if (k->fut) {
     aiolua_future_on_cancel(k->fut, NULL, NULL);
     if (err == 0) {

@@ -16,10 +16,6 @@ typedef struct conn conn_t;
 ** out of memory.  Needs require "aiolua.streams" first (its metatable). */
 conn_t *aiolua__conn_push(lua_State *L);
 
-/* Closes the connection (idempotent): it reads no more, and its handle
-** closes once the writes queued are sent. */
-void aiolua__conn_close(conn_t *c);
-
 /* Pushes an OSError "what: message" for libuv error uverr, with its code
 ** ("ECONNREFUSED") and errno. */
 void aiolua__push_uverror(lua_State *L, const char *what, int uverr);
