@@ -265,8 +265,6 @@ local function start(loop, factory, c, write_only)
   return self, self._protocol
 end
 
-M._start = start                         -- (pipe transports of subprocesses)
-
 local function check_factory(factory)
   if type(factory) ~= "function" and not (type(factory) == "table" and
                                            getmetatable(factory) and
@@ -274,6 +272,9 @@ local function check_factory(factory)
     error(Error("TypeError", "protocol_factory must be callable"), 3)
   end
 end
+
+M._start = start                         -- (for subprocess.lua's transports)
+M._check_factory = check_factory
 
 -- loop:create_connection(protocol_factory, host, port) -> transport,
 -- protocol (an awaitable), as CPython's.

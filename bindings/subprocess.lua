@@ -235,17 +235,21 @@ end
 
 -- The transport of a child spawned with args and opts (stdin, stdout and
 -- stderr PIPE unless told, as CPython's), with its protocol made by
--- factory(): the pipes' transports first, then connection_made, then
--- what the pipes bring; process_exited when the child exits (its stdin
--- pipe, which nobody reads then, closes with it); connection_lost(nil)
--- once it exited and every pipe closed.
+-- factory() before the child is (as CPython's): the pipes' transports
+-- first, then connection_made, then what the pipes bring; process_exited
+-- when the child exits (its stdin pipe, which nobody reads then, closes
+-- with it); connection_lost(nil) once it exited and every pipe closed.
 local function subprocess(loop, factory, file, args, opts)
   local protocols = require "asyncio.protocols"
+  local protocol = factory()
+  if protocol == nil then
+    error(Error("TypeError", "protocol_factory returned nil"), 0)
+  end
   local p, i, o, e = C.spawn(file, args, spawn_opts(opts or {}, "pipe", 3))
   local self = setmetatable({ _p = p, _pid = p:pid(), _loop = loop, _pipes = {},
-                              _closed = false, _finished = false }, Transport)
+                              _protocol = protocol, _closed = false,
+                              _finished = false }, Transport)
   local ok, err = pcall(function()
-    self._protocol = factory()
     for fd, c in pairs { [0] = i, [1] = o, [2] = e } do
       local pipe = pipe_protocol(self, fd)
       pipe.transport = protocols._start(loop, function() return pipe end, c, fd == 0)
@@ -272,12 +276,14 @@ end
 -- transport, protocol: opts as create_subprocess_exec's, but stdin, stdout
 -- and stderr are PIPE unless told (false: inherit), as in CPython.
 M.subprocess_exec = async(function(loop, factory, program, ...)
+  require("asyncio.protocols")._check_factory(factory)
   local args, opts = exec_args(program, ...)
   return subprocess(loop, factory, program, args, opts)
 end, "subprocess_exec")
 
 -- loop:subprocess_shell(protocol_factory, cmd [, opts]): cmd run by /bin/sh -c.
 M.subprocess_shell = async(function(loop, factory, cmd, opts)
+  require("asyncio.protocols")._check_factory(factory)
   if type(cmd) ~= "string" then error(Error("TypeError", "cmd must be a string"), 2) end
   return subprocess(loop, factory, "/bin/sh", { "/bin/sh", "-c", cmd }, opts)
 end, "subprocess_shell")

@@ -205,9 +205,21 @@ t.test("loop:subprocess_exec: close() kills a child that runs; stdin closes with
   asyncio.wait_for(done2, 5):await()
   t.eq(tr2:get_returncode(), 0)
   tr2:close()
-  -- errors: a factory that raises kills nothing left running; bad arguments
+  -- errors: a factory that raises spawns nothing; bad arguments
+  local pid_file = os.tmpname()
   t.raises("boom", asyncio.await, loop:subprocess_exec(function() error("boom", 0) end,
-                                                        "sleep", "10"))
+                                                        "sh", "-c", "echo $$ > " .. pid_file))
+  asyncio.sleep(0.05):await()
+  local fh = io.open(pid_file)
+  t.eq(fh:read("a"), "", "the child was never spawned")
+  fh:close()
+  os.remove(pid_file)
+  t.raises("protocol_factory must be callable", asyncio.await,
+           loop:subprocess_exec(42, "true"))
+  t.raises("protocol_factory must be callable", asyncio.await,
+           loop:subprocess_shell({}, "true"))
+  t.raises("protocol_factory returned nil", asyncio.await,
+           loop:subprocess_exec(function() end, "true"))
   t.raises("program must be a string", asyncio.await, loop:subprocess_exec(sub_recorder({}, done), 42))
   t.raises("ValueError", asyncio.await, loop:subprocess_exec(sub_recorder({}, done), "true",
                                                              { stdout = "nope" }))
