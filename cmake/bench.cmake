@@ -15,3 +15,14 @@ if(PYTHON3 AND UNIX AND NOT APPLE)
                    --out ${CMAKE_BINARY_DIR}/bench-smoke)
   set_tests_properties(bench/smoke PROPERTIES TIMEOUT 240 LABELS nosan)
 endif()
+
+#   bench/exit-status  a run of aiolua that fails makes bench/run exit with
+#                 status 1 and name it (here "aiolua" is /bin/false, and no
+#                 peer runs), rather than print a table and exit 0
+if(PYTHON3 AND UNIX AND NOT APPLE)
+  add_test(NAME bench/exit-status
+           COMMAND sh -c "out=$(\"$0\" \"$1\" -w W4 --scale 0.001 -n 1 --no-install --only no-such-peer --aiolua /bin/false --out \"$2\" 2>&1); rc=$?; printf '%s\\n' \"$out\"; [ $rc -eq 1 ] && printf '%s\\n' \"$out\" | grep -q '^bench: W4: aiolua failed: exit 1'"
+                   ${PYTHON3} ${CMAKE_SOURCE_DIR}/bench/run
+                   ${CMAKE_BINARY_DIR}/bench-smoke)
+  set_tests_properties(bench/exit-status PROPERTIES TIMEOUT 60 LABELS nosan)
+endif()
